@@ -1,0 +1,106 @@
+/*
+ * cmd_check.c — walship check: is this PostgreSQL ready for walship?
+ */
+#include "cmd/command.h"
+#include "cmd/exit_codes.h"
+#include "common/buf.h"
+#include "pg/conn.h"
+#include "pg/server.h"
+#include "status/check_render.h"
+#include "status/server_checks.h"
+
+#include <string.h>
+
+#define WS_CHECK_JSON_MAX (64 * 1024)
+
+static const struct ws_cmd_option check_options[] = {
+	{"json", NULL, "print one JSON object instead of a table"},
+	{"expect-role", "primary|standby", "fail with exit code 5 unless the server has this role"},
+	{NULL, NULL, NULL}
+};
+
+static int
+parse_role(const char *text, enum ws_pg_role *role, struct ws_error *err)
+{
+	if (strcmp(text, "primary") == 0)
+		*role = WS_PG_PRIMARY;
+	else if (strcmp(text, "standby") == 0)
+		*role = WS_PG_STANDBY;
+	else
+		return ws_error_set(err, WS_ERR_INVALID,
+							"invalid value \"%s\" for option \"--expect-role\": expected primary or standby", text);
+	return WS_OK;
+}
+
+static int
+print_report(struct ws_cmd_ctx *ctx, const struct ws_check_view *view)
+{
+	struct ws_buf json;
+	int rc;
+
+	if (!ws_cmd_flag(ctx, "json")) {
+		ws_check_render_table(view, ctx->out);
+		return WS_OK;
+	}
+	ws_buf_init(&json, WS_CHECK_JSON_MAX);
+	rc = ws_check_render_json(view, &json);
+	if (rc == WS_OK)
+		fputs(ws_buf_str(&json), ctx->out);
+	else
+		ws_error_set(&ctx->err, rc, "could not format the report as JSON");
+	ws_buf_free(&json);
+	return rc;
+}
+
+static int
+run_check(struct ws_cmd_ctx *ctx)
+{
+	const char *expect = ws_cmd_opt(ctx, "expect-role");
+	struct ws_pg_server_info info;
+	struct ws_check_report report;
+	struct ws_check_view view;
+	struct ws_pg_conn *conn = NULL;
+	enum ws_pg_role role = WS_PG_PRIMARY;
+	int rc;
+
+	if (expect != NULL && parse_role(expect, &role, &ctx->err) != WS_OK)
+		return WS_EXIT_USAGE;
+	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
+					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &ctx->err);
+	if (rc != WS_OK)
+		return ws_exit_code_for_status(rc);
+	ws_log_debug(ctx->log, "check", "connected to %s", ws_pg_target(conn));
+	rc = ws_pg_server_info_read(conn, &info, &ctx->err);
+	if (rc == WS_OK && expect != NULL)
+		rc = ws_pg_require_role(conn, &info, role, "--expect-role", &ctx->err);
+	if (rc != WS_OK)
+		goto cleanup;
+
+	ws_server_checks_run(&info, &report);
+	view.target = ws_pg_target(conn);
+	view.tls = ws_pg_uses_tls(conn);
+	view.info = &info;
+	view.report = &report;
+	rc = print_report(ctx, &view);
+	if (rc == WS_OK && ws_check_report_level(&report) == WS_CHECK_ERROR) {
+		ws_error_set(&ctx->err, WS_ERR_INVALID,
+					 "server at %s is not ready for replication: see the errors above", view.target);
+		ws_pg_close(conn);
+		return WS_EXIT_CHECK_FAILED;
+	}
+
+cleanup:
+	ws_pg_close(conn);
+	return ws_exit_code_for_status(rc);
+}
+
+const struct ws_command ws_cmd_check = {
+	.name = "check",
+	.summary = "Check that PostgreSQL is reachable and configured for replication and archiving",
+	.args_usage = "",
+	.min_args = 0,
+	.max_args = 0,
+	.uses_config = true,
+	.options = check_options,
+	.run = run_check,
+};

@@ -1,0 +1,114 @@
+/*
+ * command.c — command table, option lookup and help text
+ */
+#include "cmd/command.h"
+
+#include <string.h>
+
+#include "cmd/exit_codes.h"
+
+static const struct ws_command *const command_table[] = {
+	&ws_cmd_check,
+	&ws_cmd_help,
+	&ws_cmd_version,
+	NULL
+};
+
+const struct ws_command *const *
+ws_commands(void)
+{
+	return command_table;
+}
+
+const struct ws_command *
+ws_command_find(const char *name)
+{
+	for (int i = 0; command_table[i] != NULL; i++) {
+		if (strcmp(command_table[i]->name, name) == 0)
+			return command_table[i];
+	}
+	return NULL;
+}
+
+int
+ws_command_option_index(const struct ws_command *cmd, const char *name)
+{
+	for (int i = 0; cmd->options != NULL && cmd->options[i].name != NULL; i++) {
+		if (strcmp(cmd->options[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *
+ws_cmd_opt(const struct ws_cmd_ctx *ctx, const char *name)
+{
+	int i = ws_command_option_index(ctx->cmd, name);
+
+	return i < 0 ? NULL : ctx->opts[i];
+}
+
+bool
+ws_cmd_flag(const struct ws_cmd_ctx *ctx, const char *name)
+{
+	return ws_cmd_opt(ctx, name) != NULL;
+}
+
+int
+ws_exit_code_for_status(int status)
+{
+	switch (status) {
+	case WS_OK:
+		return WS_EXIT_OK;
+	case WS_ERR_CONFIG:
+	case WS_ERR_INVALID:
+		return WS_EXIT_USAGE;
+	case WS_ERR_CONNECT:
+		return WS_EXIT_CONNECT;
+	case WS_ERR_ROLE:
+		return WS_EXIT_WRONG_ROLE;
+	default:
+		return WS_EXIT_FAILURE;
+	}
+}
+
+void
+ws_command_print_help(const struct ws_command *cmd, FILE *out)
+{
+	char left[64];
+
+	fprintf(out, "%s\n\nUsage: walship [options] %s", cmd->summary, cmd->name);
+	for (int i = 0; cmd->options != NULL && cmd->options[i].name != NULL; i++)
+		fprintf(out, " [--%s%s%s]", cmd->options[i].name, cmd->options[i].arg ? " " : "",
+				cmd->options[i].arg ? cmd->options[i].arg : "");
+	fprintf(out, "%s%s\n", cmd->args_usage[0] ? " " : "", cmd->args_usage);
+	if (cmd->options != NULL && cmd->options[0].name != NULL) {
+		fprintf(out, "\nOptions:\n");
+		for (int i = 0; cmd->options[i].name != NULL; i++) {
+			snprintf(left, sizeof(left), "--%s%s%s", cmd->options[i].name,
+					 cmd->options[i].arg ? " " : "",
+					 cmd->options[i].arg ? cmd->options[i].arg : "");
+			fprintf(out, "  %-28s %s\n", left, cmd->options[i].help);
+		}
+	}
+	if (cmd->uses_config)
+		fprintf(out, "\nConfiguration options (walship help config) can be given as --name=value.\n");
+}
+
+void
+ws_commands_print_usage(FILE *out)
+{
+	fprintf(out, "walship — PostgreSQL WAL archiving, streaming, backup and failover\n\n"
+			"Usage: walship [--config FILE] [--name=value ...] <command> [options]\n\n"
+			"Commands:\n");
+	for (int i = 0; command_table[i] != NULL; i++)
+		fprintf(out, "  %-14s %s\n", command_table[i]->name, command_table[i]->summary);
+	fprintf(out, "\nGlobal options:\n"
+			"  --config FILE   configuration file (default " WS_CONFIG_DEFAULT_FILE ")\n"
+			"  --name=value    any configuration option, see \"walship help config\"\n"
+			"  --help, -h      show help (\"walship <command> --help\" for a command)\n"
+			"  --version, -V   show the version\n"
+			"\nExit codes: 0 ok, 1 failure, 2 usage or configuration error,\n"
+			"3 cannot connect to PostgreSQL, 4 PostgreSQL unsuitable for replication,\n"
+			"5 server has the wrong role (see walship(1)).\n");
+}

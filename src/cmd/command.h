@@ -1,0 +1,69 @@
+/*
+ * command.h — the table of walship commands and what a command receives
+ *
+ * One file per command in src/cmd implements run(); walship.c only parses
+ * arguments, loads the configuration and dispatches.
+ */
+#ifndef WALSHIP_CMD_COMMAND_H
+#define WALSHIP_CMD_COMMAND_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "config/config.h"
+
+#define WS_CMD_MAX_OPTIONS 16
+#define WS_CMD_MAX_ARGS 16
+
+struct ws_cmd_option {
+	const char *name;      /* without "--"; NULL ends the list */
+	const char *arg;       /* value placeholder, NULL for a flag */
+	const char *help;
+};
+
+struct ws_command;
+
+struct ws_cmd_ctx {
+	const struct ws_command *cmd;
+	struct ws_config *cfg;
+	struct ws_log *log;
+	FILE *out;
+	const char *opts[WS_CMD_MAX_OPTIONS];  /* by option index; "" for a flag given */
+	int argc;
+	char **argv;                           /* positional arguments */
+	struct ws_error err;
+};
+
+struct ws_command {
+	const char *name;
+	const char *summary;
+	const char *args_usage;                /* positional arguments, "" if none */
+	int min_args;
+	int max_args;
+	bool uses_config;                      /* help and version do not */
+	const struct ws_cmd_option *options;
+	/* Returns an exit code (exit_codes.h); on failure ctx->err says why. */
+	int (*run)(struct ws_cmd_ctx *ctx);
+};
+
+/* NULL-terminated list of all commands, in help order. */
+const struct ws_command *const *ws_commands(void);
+const struct ws_command *ws_command_find(const char *name);
+/* Index of a command option, or -1. */
+int ws_command_option_index(const struct ws_command *cmd, const char *name);
+
+/* Value of a command option given on the command line, NULL if absent. */
+const char *ws_cmd_opt(const struct ws_cmd_ctx *ctx, const char *name);
+bool ws_cmd_flag(const struct ws_cmd_ctx *ctx, const char *name);
+
+void ws_command_print_help(const struct ws_command *cmd, FILE *out);
+void ws_commands_print_usage(FILE *out);
+
+/* Commands, one per file. */
+extern const struct ws_command ws_cmd_check;
+extern const struct ws_command ws_cmd_help;
+extern const struct ws_command ws_cmd_version;
+
+#endif

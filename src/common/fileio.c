@@ -1,0 +1,226 @@
+/*
+ * fileio.c — durable file helpers (see fileio.h)
+ */
+#include "common/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/str.h"
+
+/* how many names to try when leftovers of a crashed run occupy ours */
+#define WS_TMP_ATTEMPTS 100
+
+#define WS_READ_CHUNK 16384
+
+/* write all of data, retrying short writes and EINTR; -1 with errno set */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			/* write(2) only does this when out of space without saying so */
+			errno = ENOSPC;
+			return -1;
+		}
+		data += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+/*
+ * Create a fresh temporary file next to path. O_EXCL so that we never write
+ * through a symlink or into someone else's file; the pid keeps concurrent
+ * processes apart and the counter steps over stale leftovers.
+ */
+static int
+open_temp(const char *path, mode_t mode, char *tmp, size_t tmpsize,
+		  int *fd, struct ws_error *err)
+{
+	for (int i = 0; i < WS_TMP_ATTEMPTS; i++) {
+		if (ws_snprintf(tmp, tmpsize, "%s.tmp.%ld.%d", path,
+						(long) getpid(), i) != WS_OK)
+			return ws_error_set(err, WS_ERR_INVALID,
+								"file name \"%s\" is too long", path);
+		*fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
+		if (*fd >= 0)
+			return WS_OK;
+		if (errno != EEXIST)
+			return ws_error_set(err, WS_ERR_IO,
+								"could not create file \"%s\": %m", tmp);
+	}
+	return ws_error_set(err, WS_ERR_IO,
+						"could not create file \"%s\": %m", tmp);
+}
+
+int
+ws_write_file_atomic(const char *path, const void *data, size_t len,
+					 mode_t mode, struct ws_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd = -1;
+	int rc;
+
+	rc = open_temp(path, mode, tmp, sizeof(tmp), &fd, err);
+	if (rc != WS_OK)
+		return rc;
+
+	if (write_all(fd, data, len) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", tmp);
+		goto fail;
+	}
+	if (fsync(fd) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO, "could not fsync file \"%s\": %m", tmp);
+		goto fail;
+	}
+	/* close can report a deferred write error (NFS); don't ignore it */
+	rc = close(fd);
+	fd = -1;
+	if (rc != 0) {
+		rc = ws_error_set(err, WS_ERR_IO, "could not close file \"%s\": %m", tmp);
+		goto fail;
+	}
+	if (rename(tmp, path) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO,
+						  "could not rename file \"%s\" to \"%s\": %m",
+						  tmp, path);
+		goto fail;
+	}
+	return ws_fsync_parent_dir(path, err);
+
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+int
+ws_fsync_dir(const char *dir, struct ws_error *err)
+{
+	int fd;
+	int rc = WS_OK;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ws_error_set(err, WS_ERR_IO,
+							"could not open directory \"%s\": %m", dir);
+	/* some file systems cannot fsync a directory; nothing more to do there */
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = ws_error_set(err, WS_ERR_IO,
+						  "could not fsync directory \"%s\": %m", dir);
+	close(fd);
+	return rc;
+}
+
+int
+ws_fsync_parent_dir(const char *path, struct ws_error *err)
+{
+	char dir[PATH_MAX];
+	size_t len;
+
+	if (ws_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return ws_error_set(err, WS_ERR_INVALID,
+							"file name \"%s\" is too long", path);
+
+	/* "a/b/" names "a/b": drop trailing slashes, then the last component */
+	len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	while (len > 0 && dir[len - 1] != '/')
+		len--;
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+
+	if (len == 0)
+		ws_strlcpy(dir, ".", sizeof(dir));
+	else
+		dir[len] = '\0';
+	return ws_fsync_dir(dir, err);
+}
+
+int
+ws_read_file(const char *path, size_t max, struct ws_buf *out,
+			 struct ws_error *err)
+{
+	char chunk[WS_READ_CHUNK];
+	size_t start_len = out->len;
+	size_t total = 0;
+	struct stat st;
+	int fd;
+	int rc = WS_OK;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ws_error_set(err, errno == ENOENT ? WS_ERR_NOT_FOUND : WS_ERR_IO,
+							"could not open file \"%s\": %m", path);
+
+	/* refuse early when we can; the read loop still enforces max */
+	if (fstat(fd, &st) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO,
+						  "could not stat file \"%s\": %m", path);
+		goto cleanup;
+	}
+	if (S_ISREG(st.st_mode) && (uintmax_t) st.st_size > (uintmax_t) max) {
+		rc = ws_error_set(err, WS_ERR_TOO_LARGE,
+						  "file \"%s\" is too large (%jd bytes, limit %zu)",
+						  path, (intmax_t) st.st_size, max);
+		goto cleanup;
+	}
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = ws_error_set(err, WS_ERR_IO,
+							  "could not read file \"%s\": %m", path);
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		if ((size_t) n > max - total) {
+			rc = ws_error_set(err, WS_ERR_TOO_LARGE,
+							  "file \"%s\" is too large (limit %zu bytes)",
+							  path, max);
+			goto cleanup;
+		}
+		total += (size_t) n;
+		rc = ws_buf_append(out, chunk, (size_t) n);
+		if (rc == WS_ERR_TOO_LARGE) {
+			ws_error_set(err, rc, "file \"%s\" is too large (limit %zu bytes)",
+						 path, out->max - start_len);
+			goto cleanup;
+		}
+		if (rc != WS_OK) {
+			ws_error_set(err, rc, "out of memory while reading file \"%s\"",
+						 path);
+			goto cleanup;
+		}
+	}
+
+cleanup:
+	close(fd);
+	if (rc != WS_OK) {
+		/* give the caller back the buffer as it was */
+		out->len = start_len;
+		if (out->data != NULL)
+			out->data[start_len] = '\0';
+	}
+	return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * fileio.h — durable file helpers for the local file system
+ *
+ * Every file walship writes is written atomically: to a temporary file in
+ * the same directory, fsync'd, renamed over the target, and the directory
+ * fsync'd, so a crash leaves either the old or the new contents.
+ */
+#ifndef WALSHIP_COMMON_FILEIO_H
+#define WALSHIP_COMMON_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+/*
+ * Replace path with data, atomically and durably. The temporary file is
+ * "<path>.tmp.<pid>.<n>" and is created with mode (subject to the umask).
+ * On any failure the temporary file is removed, an existing target is left
+ * untouched, and WS_ERR_IO is returned (WS_ERR_INVALID if the path is too
+ * long). If only the final directory fsync fails, the new contents are
+ * already in place but may not survive a crash.
+ */
+int ws_write_file_atomic(const char *path, const void *data, size_t len,
+						 mode_t mode, struct ws_error *err);
+
+/* fsync a directory so that entries created or renamed in it are durable. */
+int ws_fsync_dir(const char *dir, struct ws_error *err);
+
+/* fsync the directory that contains path. */
+int ws_fsync_parent_dir(const char *path, struct ws_error *err);
+
+/*
+ * Append the whole file to out. WS_ERR_NOT_FOUND if it does not exist,
+ * WS_ERR_TOO_LARGE if it holds more than max bytes (or more than out
+ * accepts), WS_ERR_NOMEM, or WS_ERR_IO. On failure out is as before.
+ */
+int ws_read_file(const char *path, size_t max, struct ws_buf *out,
+				 struct ws_error *err);
+
+#endif
