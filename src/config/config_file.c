@@ -81,7 +81,7 @@ ws_config_load_file(struct ws_config *cfg, const char *path, bool required,
 	}
 	config_init(&lc);
 	if (config_read(&lc, fp) != CONFIG_TRUE) {
-		rc = ws_error_set(err, WS_ERR_CONFIG, "%s:%d: syntax error: %s", path,
+		rc = ws_error_set(err, WS_ERR_CONFIG, "%s:%d: could not parse configuration file: %s", path,
 						  config_error_line(&lc), config_error_text(&lc));
 		goto cleanup;
 	}

@@ -1,0 +1,360 @@
+/*
+ * test_config.c — unit tests for src/config (table, file, env, flags)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/config_doc.h"
+
+/* Write text to a fresh temporary file; the caller unlinks path. */
+static void
+write_conf(char *path, size_t size, const char *text)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/walship-test-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+	close(fd);
+}
+
+/* Load text as a config file; returns the status, fills err. */
+static int
+load_text(struct ws_config *cfg, const char *text, struct ws_error *err, char *path, size_t size)
+{
+	int rc;
+
+	assert_int_equal(ws_config_init(cfg, err), WS_OK);
+	write_conf(path, size, text);
+	rc = ws_config_load_file(cfg, path, true, err);
+	unlink(path);
+	return rc;
+}
+
+static void
+test_defaults(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+	char src[64];
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_STANZA), "main");
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_COMPRESS_TYPE), "zstd");
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_COMPRESS_LEVEL), 3);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_CONNECT_TIMEOUT), 10);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_LOG_LEVEL), "info");
+	assert_null(ws_config_str(&cfg, WS_OPT_PG_DATA));
+	assert_null(ws_config_str(&cfg, WS_OPT_LOG_FILE));
+	ws_config_describe_source(&cfg, WS_OPT_STANZA, src, sizeof(src));
+	assert_string_equal(src, "default");
+	ws_config_describe_source(&cfg, WS_OPT_PG_DATA, src, sizeof(src));
+	assert_string_equal(src, "unset");
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	ws_config_free(&cfg);
+}
+
+static void
+test_table_is_well_formed(void **state)
+{
+	(void) state;
+	for (int i = 0; i < WS_OPT__COUNT; i++) {
+		const struct ws_option *opt = ws_option_get((enum ws_option_id) i);
+
+		assert_non_null(opt);
+		assert_int_equal(opt->id, i);
+		assert_true(strlen(opt->help) > 10);
+		assert_non_null(opt->section);
+		for (const char *c = opt->name; *c; c++)
+			assert_true(islower((unsigned char) *c) || isdigit((unsigned char) *c) || *c == '-');
+		assert_ptr_equal(ws_option_find(opt->name), opt);
+		for (int k = i + 1; k < WS_OPT__COUNT; k++)
+			assert_string_not_equal(opt->name, ws_option_get((enum ws_option_id) k)->name);
+		if (opt->type == WS_OPT_ENUM)
+			assert_non_null(opt->allowed);
+		if (opt->type == WS_OPT_INT)
+			assert_true(opt->min <= opt->max);
+	}
+	assert_null(ws_option_find("no-such-option"));
+	assert_null(ws_option_get(WS_OPT__COUNT));
+}
+
+static void
+test_env_name(void **state)
+{
+	char name[64];
+
+	(void) state;
+	ws_option_env_name(ws_option_find("pg-conninfo"), name, sizeof(name));
+	assert_string_equal(name, "WALSHIP_PG_CONNINFO");
+	ws_option_env_name(ws_option_find("pg-conninfo"), name, 12);
+	assert_string_equal(name, "WALSHIP_PG_");
+}
+
+static void
+test_file_every_type(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+	char path[64];
+	char src[128];
+	char expect[128];
+
+	(void) state;
+	assert_int_equal(load_text(&cfg,
+		"# comment\n"
+		"stanza = \"prod\";\n"
+		"pg-data = \"/var/lib/postgresql/15/main\";\n"
+		"connect-timeout = 30;\n"
+		"compress-type = \"ZLIB\";\n"
+		"compress-level = 6L;\n"
+		"log-level = \"debug\";\n",
+		&err, path, sizeof(path)), WS_OK);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_STANZA), "prod");
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_PG_DATA), "/var/lib/postgresql/15/main");
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_CONNECT_TIMEOUT), 30);
+	/* enum values are stored in their canonical spelling */
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_COMPRESS_TYPE), "zlib");
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_COMPRESS_LEVEL), 6);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	ws_config_describe_source(&cfg, WS_OPT_LOG_LEVEL, src, sizeof(src));
+	snprintf(expect, sizeof(expect), "%s:7", path);
+	assert_string_equal(src, expect);
+	ws_config_free(&cfg);
+}
+
+/* Each bad file gives WS_ERR_CONFIG and a message with file:line. */
+static void
+expect_file_error(const char *text, int line, const char *fragment)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+	char path[64];
+	char where[96];
+
+	assert_int_equal(load_text(&cfg, text, &err, path, sizeof(path)), WS_ERR_CONFIG);
+	snprintf(where, sizeof(where), "%s:%d: ", path, line);
+	if (strncmp(err.message, where, strlen(where)) != 0 || strstr(err.message, fragment) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", err.message, where, fragment);
+	ws_config_free(&cfg);
+}
+
+static void
+test_file_errors(void **state)
+{
+	(void) state;
+	expect_file_error("stanza = \"a\";\nfoo = 1;\n", 2, "unknown option \"foo\"");
+	expect_file_error("log-level = \"loud\";\n", 1,
+					  "invalid value \"loud\" for option \"log-level\": expected one of off, error, warn, info, debug, trace");
+	expect_file_error("\n\nconnect-timeout = 0;\n", 3,
+					  "invalid value \"0\" for option \"connect-timeout\": must be between 1 and 3600");
+	expect_file_error("connect-timeout = \"ten\";\n", 1, "expected an integer");
+	expect_file_error("connect-timeout = 1.5;\n", 1, "decimal numbers are not accepted");
+	expect_file_error("pg-data = \"relative/dir\";\n", 1, "expected an absolute path");
+	expect_file_error("stanza = { a = 1; };\n", 1, "must be a single value");
+	expect_file_error("stanza = [\"a\"];\n", 1, "must be a single value");
+	expect_file_error("stanza = \"a\";\nlog-level == \"info\";\n", 2, "syntax error");
+	/* libconfig notices an unterminated string at the end of the file */
+	expect_file_error("stanza = \"a;\n", 2, "could not parse configuration file: syntax error");
+}
+
+static void
+test_file_missing(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_load_file(&cfg, "/nonexistent/walship.conf", false, &err), WS_OK);
+	assert_int_equal(ws_config_load_file(&cfg, "/nonexistent/walship.conf", true, &err), WS_ERR_NOT_FOUND);
+	assert_string_equal(err.message,
+		"could not open configuration file \"/nonexistent/walship.conf\": No such file or directory");
+	ws_config_free(&cfg);
+}
+
+static void
+test_env(void **state)
+{
+	char *envp[] = {"PATH=/bin", "WALSHIP_LOG_LEVEL=debug", "WALSHIP_LOG_LEVELX=off",
+					"WALSHIP_UNKNOWN=1", "WALSHIP_CONNECT_TIMEOUT=7", NULL};
+	char *bad[] = {"WALSHIP_CONNECT_TIMEOUT=soon", NULL};
+	struct ws_config cfg;
+	struct ws_error err;
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_load_env(&cfg, envp, &err), WS_OK);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_LOG_LEVEL), "debug");
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_CONNECT_TIMEOUT), 7);
+	assert_int_equal(cfg.values[WS_OPT_LOG_LEVEL].source, WS_SRC_ENV);
+	assert_int_equal(ws_config_load_env(&cfg, bad, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message,
+		"environment variable WALSHIP_CONNECT_TIMEOUT: invalid value \"soon\" for option \"connect-timeout\": expected an integer");
+	/* a failed value leaves the previous one */
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_CONNECT_TIMEOUT), 7);
+	ws_config_free(&cfg);
+}
+
+static void
+test_precedence(void **state)
+{
+	char *envp[] = {"WALSHIP_STANZA=from-env", "WALSHIP_LOG_LEVEL=warn", NULL};
+	struct ws_config_setting cli[] = {{"stanza", "from-cli"}};
+	struct ws_config_sources src = {0};
+	struct ws_config cfg;
+	struct ws_error err;
+	char path[64];
+
+	(void) state;
+	write_conf(path, sizeof(path),
+			   "stanza = \"from-file\";\nlog-level = \"error\";\nrepo-path = \"/srv/repo\";\n");
+	src.file = path;
+	src.file_required = true;
+	src.envp = envp;
+	src.cli = cli;
+	src.ncli = 1;
+	assert_int_equal(ws_config_load_all(&cfg, &src, &err), WS_OK);
+	unlink(path);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_STANZA), "from-cli");
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_LOG_LEVEL), "warn");
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_REPO_PATH), "/srv/repo");
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_COMPRESS_TYPE), "zstd");
+	ws_config_free(&cfg);
+}
+
+static void
+test_load_all_errors(void **state)
+{
+	struct ws_config_setting bad_cli[] = {{"compress-level", "99"}};
+	struct ws_config_setting unknown_cli[] = {{"colour", "blue"}};
+	struct ws_config_sources src = {0};
+	struct ws_config cfg;
+	struct ws_error err;
+
+	(void) state;
+	src.file = "/nonexistent/walship.conf";
+	src.file_required = false;
+	src.cli = bad_cli;
+	src.ncli = 1;
+	assert_int_equal(ws_config_load_all(&cfg, &src, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message,
+		"command line: invalid value \"99\" for option \"compress-level\": must be between 0 and 22");
+	src.cli = unknown_cli;
+	assert_int_equal(ws_config_load_all(&cfg, &src, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message, "command line: unknown option \"colour\"");
+	/* a missing explicit file is a configuration error for the caller */
+	src.ncli = 0;
+	src.file_required = true;
+	assert_int_equal(ws_config_load_all(&cfg, &src, &err), WS_ERR_CONFIG);
+}
+
+static void
+test_validate_compression_levels(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "compress-level", "0", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message, "compress-level 0 is out of range for zstd: must be between 1 and 19");
+	assert_int_equal(ws_config_set(&cfg, "compress-type", "zlib", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "compress-level", "12", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_int_equal(ws_config_set(&cfg, "compress-type", "none", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	ws_config_free(&cfg);
+}
+
+static void
+test_value_too_long(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+	char *big = malloc(WS_CONFIG_VALUE_MAX + 1);
+
+	(void) state;
+	assert_non_null(big);
+	memset(big, 'x', WS_CONFIG_VALUE_MAX);
+	big[WS_CONFIG_VALUE_MAX] = '\0';
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "stanza", big, WS_SRC_CLI, 0, &err), WS_ERR_CONFIG);
+	assert_non_null(strstr(err.message, "too long"));
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_STANZA), "main");
+	free(big);
+	ws_config_free(&cfg);
+}
+
+/* The generated documents mention every option. */
+static void
+test_docs_list_every_option(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	(void) state;
+	for (int kind = 0; kind < 3; kind++) {
+		FILE *out = open_memstream(&text, &len);
+
+		assert_non_null(out);
+		if (kind == 0)
+			ws_config_doc_text(out);
+		else if (kind == 1)
+			ws_config_doc_sample(out);
+		else
+			ws_config_doc_man(out);
+		fclose(out);
+		for (int i = 0; i < WS_OPT__COUNT; i++) {
+			const char *name = ws_option_get((enum ws_option_id) i)->name;
+			char man_name[64];
+			size_t k = 0;
+
+			/* troff escapes hyphens */
+			for (const char *c = name; *c && k + 3 < sizeof(man_name); c++) {
+				if (*c == '-')
+					man_name[k++] = '\\';
+				man_name[k++] = *c;
+			}
+			man_name[k] = '\0';
+			assert_non_null(strstr(text, kind == 2 ? man_name : name));
+		}
+		free(text);
+		text = NULL;
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_table_is_well_formed),
+		cmocka_unit_test(test_env_name),
+		cmocka_unit_test(test_file_every_type),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_file_missing),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_load_all_errors),
+		cmocka_unit_test(test_validate_compression_levels),
+		cmocka_unit_test(test_value_too_long),
+		cmocka_unit_test(test_docs_list_every_option),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
