@@ -187,3 +187,50 @@ ws_str_oneline(char *s)
 	}
 	s[w] = '\0';
 }
+
+const char *
+ws_str_quote(const char *text, size_t len, char *buf, size_t bufsize)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		o = 0;
+	size_t		i;
+
+	if (buf == NULL || bufsize < 8)
+		return "";
+	if (text == NULL)
+		len = 0;
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) text[i];
+		char		rep[4];
+		size_t		n = 0;
+
+		if (c == '"' || c == '\\')
+		{
+			rep[n++] = '\\';
+			rep[n++] = (char) c;
+		}
+		else if (c >= 0x20 && c < 0x7F)
+			rep[n++] = (char) c;
+		else
+		{
+			rep[n++] = '\\';
+			rep[n++] = 'x';
+			rep[n++] = hex[c >> 4];
+			rep[n++] = hex[c & 0xF];
+		}
+
+		/* unless this is the last byte, keep room for "..." and the NUL */
+		if (o + n + (i + 1 < len ? 4 : 1) > bufsize)
+		{
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, rep, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -51,4 +51,14 @@ bool ws_parse_bool(const char *text, bool *out);
  */
 void ws_str_oneline(char *s);
 
+/*
+ * Make untrusted text safe to show between quotes in an error message:
+ * quotes, backslashes and non-printable bytes become escapes, and text that
+ * does not fit is cut and ends in "...". Returns buf, always NUL-terminated.
+ * bufsize must be at least 8.
+ */
+#define WS_STR_QUOTE_BUFLEN 48
+
+const char *ws_str_quote(const char *text, size_t len, char *buf, size_t bufsize);
+
 #endif

@@ -262,6 +262,30 @@ test_oneline(void **state)
 	}
 }
 
+static void
+test_quote(void **state)
+{
+	char		buf[WS_STR_QUOTE_BUFLEN];
+	char		small[8];
+	char		tiny[4];
+
+	(void) state;
+	assert_string_equal(ws_str_quote("abc", 3, buf, sizeof(buf)), "abc");
+	assert_string_equal(ws_str_quote("", 0, buf, sizeof(buf)), "");
+	assert_string_equal(ws_str_quote(NULL, 5, buf, sizeof(buf)), "");
+	assert_string_equal(ws_str_quote("abcdefg", 7, buf, sizeof(buf)), "abcdefg");
+	/* the result, "..." included, always fits the buffer */
+	assert_string_equal(ws_str_quote("abcdefg", 7, small, sizeof(small)),
+						"abcd...");
+	assert_string_equal(ws_str_quote("abcdefghij", 10, small, sizeof(small)),
+						"abcd...");
+	assert_string_equal(ws_str_quote("abcde", 5, small, sizeof(small)), "abcde");
+	assert_string_equal(ws_str_quote("\x01\x02", 2, small, sizeof(small)),
+						"\\x01...");
+	assert_string_equal(ws_str_quote("\x01", 1, small, sizeof(small)), "\\x01");
+	assert_string_equal(ws_str_quote("abc", 3, tiny, sizeof(tiny)), "");
+}
+
 int
 main(void)
 {
@@ -276,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_parse_uint64),
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test(test_oneline),
+		cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
