@@ -120,7 +120,12 @@ ws_config_doc_man(FILE *out)
 				man_escape(out, allowed);
 			}
 			fputs(", default ", out);
-			man_escape(out, opt->default_value ? opt->default_value : "none");
+			if (opt->default_value == NULL)
+				fputs("none", out);
+			else if (opt->default_value[0] == '\0')
+				fputs("\(dq\(dq", out);
+			else
+				man_escape(out, opt->default_value);
 			fputs(")\\fP\n", out);
 			man_escape(out, opt->help);
 			fputs(".\nEnvironment: \\fB", out);

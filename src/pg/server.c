@@ -9,7 +9,12 @@
 
 #include "common/str.h"
 
-/* One round trip for everything that does not depend on the role. */
+/*
+ * One round trip for everything that does not depend on the role. Without
+ * pg_read_all_settings, pg_settings hides primary_conninfo (NULL here), and
+ * without pg_read_all_stats the WAL receiver's status is hidden: both are
+ * reported as unknown rather than failing the whole query.
+ */
 static const char *const identity_sql =
 	"SELECT pg_catalog.pg_is_in_recovery(),"
 	" pg_catalog.current_setting('server_version_num'),"
@@ -26,7 +31,8 @@ static const char *const identity_sql =
 	" pg_catalog.current_setting('wal_log_hints'),"
 	" pg_catalog.current_setting('data_checksums'),"
 	" pg_catalog.current_setting('synchronous_standby_names'),"
-	" pg_catalog.current_setting('primary_conninfo') <> ''";
+	" (SELECT setting <> '' FROM pg_catalog.pg_settings WHERE name = 'primary_conninfo'),"
+	" pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')";
 
 /*
  * On a primary the timeline is the one the current WAL file is written on.
@@ -119,6 +125,8 @@ read_identity(struct ws_pg_conn *conn, struct ws_pg_server_info *info, struct ws
 		goto cleanup;
 	info->version_num = (int) n;
 	get_text(&res, 2, info->version, sizeof(info->version));
+	/* "15.18 (Debian 15.18-0+deb12u1)": keep the number */
+	info->version[strcspn(info->version, " ")] = '\0';
 	if (ws_pg_value(&res, 0, 3) == NULL || ws_parse_uint64(ws_pg_value(&res, 0, 3), &sysid) != WS_OK) {
 		rc = bad_value("system identifier", ws_pg_value(&res, 0, 3), err);
 		goto cleanup;
@@ -141,7 +149,9 @@ read_identity(struct ws_pg_conn *conn, struct ws_pg_server_info *info, struct ws
 	info->wal_log_hints = get_bool(&res, 12);
 	info->data_checksums = get_bool(&res, 13);
 	get_text(&res, 14, info->synchronous_standby_names, sizeof(info->synchronous_standby_names));
+	info->primary_conninfo_known = ws_pg_value(&res, 0, 15) != NULL;
 	info->primary_conninfo_set = get_bool(&res, 15);
+	info->can_read_stats = get_bool(&res, 16);
 
 cleanup:
 	ws_pg_result_free(&res);

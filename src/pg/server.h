@@ -39,7 +39,9 @@ struct ws_pg_server_info {
 	char archive_mode[WS_PG_SETTING_MAX];
 	char archive_command[WS_PG_SETTING_MAX];
 	char synchronous_standby_names[WS_PG_SETTING_MAX];
+	bool primary_conninfo_known;     /* false: the role may not read it */
 	bool primary_conninfo_set;       /* standby only */
+	bool can_read_stats;             /* member of pg_read_all_stats */
 	int max_wal_senders;
 	int max_replication_slots;
 	bool hot_standby;

@@ -110,9 +110,17 @@ check_standby(const struct ws_pg_server_info *info, struct ws_check_report *repo
 	if (!info->hot_standby)
 		add(report, "hot_standby", WS_CHECK_WARNING,
 			"hot_standby = off: the standby accepts no read-only queries");
-	if (!info->primary_conninfo_set)
+	if (!info->primary_conninfo_known)
+		add(report, "primary_conninfo", WS_CHECK_WARNING,
+			"primary_conninfo is hidden from this role: grant it pg_monitor (or pg_read_all_settings)");
+	else if (!info->primary_conninfo_set)
 		add(report, "primary_conninfo", WS_CHECK_WARNING,
 			"primary_conninfo is empty: the standby replays only archived WAL and does not stream");
+	if (!info->can_read_stats)
+		add(report, "wal_receiver", WS_CHECK_WARNING,
+			"WAL receiver state is hidden from this role: grant it pg_monitor (or pg_read_all_stats)");
+	else if (!info->primary_conninfo_set)
+		return;
 	else if (strcmp(info->wal_receiver_status, "streaming") != 0)
 		add(report, "wal_receiver", WS_CHECK_WARNING, "WAL receiver is %s, not streaming",
 			info->wal_receiver_status[0] != '\0' ? info->wal_receiver_status : "not running");

@@ -275,7 +275,7 @@ test_query_row_wants_one_row(void **state)
 /* identity_sql's columns, in order, for a healthy primary */
 static const char *identity_primary[] = {
 	"f", "150018", "15.18", "7312345678901234567", "16777216", "replica", "on",
-	"walship archive-push %p", "10", "10", "on", "on", "off", "on", "", "f"
+	"walship archive-push %p", "10", "10", "on", "on", "off", "on", "", "f", "t"
 };
 
 static void
@@ -287,7 +287,7 @@ test_server_info_primary(void **state)
 	struct ws_pg_conn *conn;
 
 	(void) state;
-	add_row(identity_primary, 16);
+	add_row(identity_primary, 17);
 	add_row(positions, 3);
 	conn = connect_ok();
 	assert_int_equal(ws_pg_server_info_read(conn, &info, &err), WS_OK);
@@ -312,7 +312,7 @@ test_server_info_primary(void **state)
 static void
 test_server_info_standby_nothing_received(void **state)
 {
-	const char *identity[16];
+	const char *identity[17];
 	const char *positions[] = {NULL, "0/5000000", "3", ""};
 	struct ws_pg_server_info info;
 	struct ws_error err;
@@ -321,7 +321,8 @@ test_server_info_standby_nothing_received(void **state)
 	(void) state;
 	memcpy(identity, identity_primary, sizeof(identity));
 	identity[0] = "t";
-	add_row(identity, 16);
+	identity[15] = NULL;   /* primary_conninfo hidden from this role */
+	add_row(identity, 17);
 	add_row(positions, 4);
 	conn = connect_ok();
 	assert_int_equal(ws_pg_server_info_read(conn, &info, &err), WS_OK);
@@ -330,13 +331,15 @@ test_server_info_standby_nothing_received(void **state)
 	assert_true(info.replay_lsn == 0x5000000);
 	assert_int_equal(info.timeline, 3);
 	assert_string_equal(info.wal_receiver_status, "");
+	assert_false(info.primary_conninfo_known);
+	assert_true(info.can_read_stats);
 	ws_pg_close(conn);
 }
 
 static void
 expect_bad_identity(int col, const char *value, const char *fragment)
 {
-	const char *identity[16];
+	const char *identity[17];
 	struct ws_pg_server_info info;
 	struct ws_error err;
 	struct ws_pg_conn *conn;
@@ -344,7 +347,7 @@ expect_bad_identity(int col, const char *value, const char *fragment)
 	reset(NULL);
 	memcpy(identity, identity_primary, sizeof(identity));
 	identity[col] = value;
-	add_row(identity, 16);
+	add_row(identity, 17);
 	conn = connect_ok();
 	assert_int_equal(ws_pg_server_info_read(conn, &info, &err), WS_ERR_PG);
 	if (strstr(err.message, fragment) == NULL)
@@ -370,7 +373,7 @@ test_server_info_garbage(void **state)
 	expect_bad_identity(8, "many", "invalid max_wal_senders");
 
 	reset(NULL);
-	add_row(identity_primary, 16);
+	add_row(identity_primary, 17);
 	add_row(positions, 3);
 	conn = connect_ok();
 	assert_int_equal(ws_pg_server_info_read(conn, &info, &err), WS_ERR_PG);

@@ -28,6 +28,8 @@ healthy_primary(void)
 	info.full_page_writes = true;
 	info.wal_log_hints = true;
 	info.hot_standby = true;
+	info.primary_conninfo_known = true;
+	info.can_read_stats = true;
 	return info;
 }
 
@@ -140,6 +142,10 @@ test_standby(void **state)
 	expect_level(&info, "wal_receiver", WS_CHECK_WARNING);
 	info.primary_conninfo_set = false;
 	expect_level(&info, "primary_conninfo", WS_CHECK_WARNING);
+	info.primary_conninfo_known = false;
+	expect_level(&info, "primary_conninfo", WS_CHECK_WARNING);
+	info.can_read_stats = false;
+	expect_level(&info, "wal_receiver", WS_CHECK_WARNING);
 	info.hot_standby = false;
 	expect_level(&info, "hot_standby", WS_CHECK_WARNING);
 }
