@@ -115,6 +115,19 @@ unit_tests_valgrind() {
 		|| { cat "$top/build/test-suite.log"; return 1; }
 }
 
+install_check() {
+	local stage_dir
+	stage_dir=$(mktemp -d) || return 1
+	make -C "$top/build" -s install DESTDIR="$stage_dir" >/dev/null &&
+		"$stage_dir/usr/local/bin/walship" --version &&
+		"$stage_dir/usr/local/bin/walshipd" --version &&
+		[ -f "$stage_dir/usr/local/share/man/man5/walship.conf.5" ] &&
+		[ -f "$stage_dir/usr/local/share/doc/walship/examples/walship.conf.sample" ]
+	local rc=$?
+	rm -rf "$stage_dir"
+	return $rc
+}
+
 integration_tests() {
 	local out
 	out=$(mktemp)
@@ -142,6 +155,7 @@ stage "unit tests" unit_tests build
 count_unit_logs "$top/build"
 stage "unit tests under valgrind" unit_tests_valgrind
 count_unit_logs "$top/build" no
+stage "make install into a staging directory" install_check
 stage "ASan/UBSan build" build build-asan --enable-sanitizers
 stage "unit tests under ASan/UBSan" unit_tests build-asan
 count_unit_logs "$top/build-asan"

@@ -19,21 +19,6 @@ value_clear(struct ws_config_value *v)
 	v->line = 0;
 }
 
-static void
-append_allowed(const struct ws_option *opt, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; opt->allowed[i] != NULL; i++) {
-		int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", opt->allowed[i]);
-
-		if (n < 0 || (size_t) n >= size - used)
-			return;
-		used += (size_t) n;
-	}
-}
-
 /*
  * Parse text for opt into number; on failure fill err with why (the caller
  * adds where the value came from).
@@ -85,7 +70,7 @@ parse_value(const struct ws_option *opt, const char *text, int64_t *number,
 				return WS_OK;
 			}
 		}
-		append_allowed(opt, allowed, sizeof(allowed));
+		ws_option_join_allowed(opt, ", ", allowed, sizeof(allowed));
 		return ws_error_set(err, WS_ERR_CONFIG,
 							"invalid value \"%s\" for option \"%s\": expected one of %s",
 							text, opt->name, allowed);

@@ -86,6 +86,8 @@ struct ws_config_sources {
 const struct ws_option *ws_option_get(enum ws_option_id id);
 const struct ws_option *ws_option_find(const char *name);
 const char *ws_opt_type_name(enum ws_opt_type type);
+/* An enum option's values joined by sep, e.g. "posix, s3". */
+void ws_option_join_allowed(const struct ws_option *opt, const char *sep, char *buf, size_t size);
 
 /* Lifecycle: init sets the defaults; free releases strings. */
 int ws_config_init(struct ws_config *cfg, struct ws_error *err);

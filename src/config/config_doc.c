@@ -12,8 +12,6 @@
 static void
 allowed_text(const struct ws_option *opt, char *buf, size_t size)
 {
-	size_t used = 0;
-
 	buf[0] = '\0';
 	if (opt->type == WS_OPT_INT) {
 		snprintf(buf, size, "%lld..%lld", (long long) opt->min, (long long) opt->max);
@@ -23,15 +21,8 @@ allowed_text(const struct ws_option *opt, char *buf, size_t size)
 		snprintf(buf, size, "on | off");
 		return;
 	}
-	if (opt->type != WS_OPT_ENUM)
-		return;
-	for (int i = 0; opt->allowed[i] != NULL; i++) {
-		int n = snprintf(buf + used, size - used, "%s%s", i ? " | " : "", opt->allowed[i]);
-
-		if (n < 0 || (size_t) n >= size - used)
-			return;
-		used += (size_t) n;
-	}
+	if (opt->type == WS_OPT_ENUM)
+		ws_option_join_allowed(opt, " | ", buf, size);
 }
 
 /* Sections in the order of first appearance in the table. */

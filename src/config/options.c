@@ -4,6 +4,7 @@
 #include "config/config.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const ws_repo_types[] = {"posix", "s3", NULL};
@@ -67,4 +68,21 @@ ws_option_env_name(const struct ws_option *opt, char *buf, size_t size)
 		buf[prefix + i] = (c == '-') ? '_' : (char) toupper((unsigned char) c);
 	}
 	buf[prefix + i] = '\0';
+}
+
+void
+ws_option_join_allowed(const struct ws_option *opt, const char *sep, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; opt->allowed != NULL && opt->allowed[i] != NULL; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? sep : "", opt->allowed[i]);
+
+		if (n < 0 || (size_t) n >= size - used)
+			return;
+		used += (size_t) n;
+	}
 }
