@@ -200,21 +200,17 @@ ws_str_quote(const char *text, size_t len, char *buf, size_t bufsize)
 	if (text == NULL)
 		len = 0;
 
-	for (i = 0; i < len; i++)
-	{
+	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char) text[i];
 		char		rep[4];
 		size_t		n = 0;
 
-		if (c == '"' || c == '\\')
-		{
+		if (c == '"' || c == '\\') {
 			rep[n++] = '\\';
 			rep[n++] = (char) c;
-		}
-		else if (c >= 0x20 && c < 0x7F)
+		} else if (c >= 0x20 && c < 0x7F)
 			rep[n++] = (char) c;
-		else
-		{
+		else {
 			rep[n++] = '\\';
 			rep[n++] = 'x';
 			rep[n++] = hex[c >> 4];
@@ -222,8 +218,7 @@ ws_str_quote(const char *text, size_t len, char *buf, size_t bufsize)
 		}
 
 		/* unless this is the last byte, keep room for "..." and the NUL */
-		if (o + n + (i + 1 < len ? 4 : 1) > bufsize)
-		{
+		if (o + n + (i + 1 < len ? 4 : 1) > bufsize) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;

@@ -34,8 +34,7 @@ parse_half(const char *text, size_t start, size_t stop, uint32_t *out)
 
 	if (stop <= start || stop - start > LSN_HALF_MAX_DIGITS)
 		return false;
-	for (i = start; i < stop; i++)
-	{
+	for (i = start; i < stop; i++) {
 		int			digit = hex_value(text[i]);
 
 		if (digit < 0)
@@ -91,8 +90,7 @@ ws_lsn_diff(ws_lsn a, ws_lsn b)
 {
 	uint64_t	d;
 
-	if (a >= b)
-	{
+	if (a >= b) {
 		d = a - b;
 		return d > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) d;
 	}

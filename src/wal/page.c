@@ -42,8 +42,7 @@ ws_wal_magic_version(uint16_t magic)
 {
 	size_t		i;
 
-	for (i = 0; i < sizeof(known_magic) / sizeof(known_magic[0]); i++)
-	{
+	for (i = 0; i < sizeof(known_magic) / sizeof(known_magic[0]); i++) {
 		if (known_magic[i].magic == magic)
 			return known_magic[i].version;
 	}
@@ -141,15 +140,13 @@ ws_wal_long_header_check(const struct ws_wal_long_header *h,
 							"WAL segment has timeline ID %" PRIu32 ", expected at most %" PRIu32,
 							h->tli, exp->max_tli);
 
-	if (ws_wal_segment_offset(h->pageaddr, h->seg_size) != 0)
-	{
+	if (ws_wal_segment_offset(h->pageaddr, h->seg_size) != 0) {
 		ws_lsn_format(h->pageaddr, a);
 		return ws_error_set(err, WS_ERR_CORRUPT,
 							"WAL segment has page address %s, which is not at a segment boundary",
 							a);
 	}
-	if (exp->check_pageaddr && h->pageaddr != exp->pageaddr)
-	{
+	if (exp->check_pageaddr && h->pageaddr != exp->pageaddr) {
 		ws_lsn_format(exp->pageaddr, a);
 		ws_lsn_format(h->pageaddr, b);
 		return ws_error_set(err, WS_ERR_CORRUPT,

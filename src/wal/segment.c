@@ -16,8 +16,7 @@ is_upper_hex(const char *s, size_t n)
 {
 	size_t		i;
 
-	for (i = 0; i < n; i++)
-	{
+	for (i = 0; i < n; i++) {
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
 			return false;
 	}
@@ -131,8 +130,7 @@ ws_wal_segment_parse(const char *name, uint32_t segsize, uint32_t *tli,
 	if (!ws_wal_segsize_valid(segsize))
 		return ws_error_set(err, WS_ERR_INVALID,
 							"invalid WAL segment size %u", segsize);
-	if (!ws_wal_is_segment_name(name))
-	{
+	if (!ws_wal_is_segment_name(name)) {
 		size_t		len = name ? strnlen(name, WS_STR_QUOTE_BUFLEN) : 0;
 
 		return ws_error_set(err, WS_ERR_INVALID,

@@ -53,8 +53,7 @@ parse_tli(const char *s, size_t n, uint32_t *out)
 
 	if (n == 0)
 		return false;
-	for (i = 0; i < n; i++)
-	{
+	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 		value = value * 10 + (uint64_t) (s[i] - '0');
@@ -75,8 +74,7 @@ parse_line(const char *s, size_t n, size_t lineno, struct history_line *line,
 
 	line->skip = false;
 	start = skip_blanks(s, 0, n);
-	if (start == n || s[start] == '#')
-	{
+	if (start == n || s[start] == '#') {
 		line->skip = true;
 		return WS_OK;
 	}
@@ -118,8 +116,7 @@ static int
 append_entry(struct ws_tli_history *hist, size_t *cap, uint32_t tli,
 			 ws_lsn begin, ws_lsn end, struct ws_error *err)
 {
-	if (hist->count == *cap)
-	{
+	if (hist->count == *cap) {
 		size_t		newcap = *cap ? *cap * 2 : 8;
 		struct ws_tli_entry *grown;
 
@@ -145,8 +142,7 @@ line_of(const char *text, size_t pos)
 	size_t		lineno = 1;
 	size_t		i;
 
-	for (i = 0; i < pos; i++)
-	{
+	for (i = 0; i < pos; i++) {
 		if (text[i] == '\n')
 			lineno++;
 	}
@@ -184,8 +180,7 @@ ws_tli_history_parse(const char *text, size_t len, uint32_t target_tli,
 							HISTORY_ERROR_PREFIX "unexpected NUL byte",
 							line_of(text, (size_t) (nul - text)));
 
-	while (pos < len)
-	{
+	while (pos < len) {
 		const char *eol = memchr(text + pos, '\n', len - pos);
 		size_t		stop = eol ? (size_t) (eol - text) : len;
 		struct history_line line;
@@ -200,23 +195,20 @@ ws_tli_history_parse(const char *text, size_t len, uint32_t target_tli,
 		if (line.skip)
 			continue;
 
-		if (hist.count > 0 && line.tli <= hist.entries[hist.count - 1].tli)
-		{
+		if (hist.count > 0 && line.tli <= hist.entries[hist.count - 1].tli) {
 			rc = ws_error_set(err, WS_ERR_CORRUPT,
 							  HISTORY_ERROR_PREFIX "timeline IDs must be in increasing sequence, %u follows %u",
 							  lineno, line.tli,
 							  hist.entries[hist.count - 1].tli);
 			goto fail;
 		}
-		if (line.tli >= target_tli)
-		{
+		if (line.tli >= target_tli) {
 			rc = ws_error_set(err, WS_ERR_CORRUPT,
 							  HISTORY_ERROR_PREFIX "timeline ID %u must be less than the history's timeline %u",
 							  lineno, line.tli, target_tli);
 			goto fail;
 		}
-		if (line.switchpoint < prevend)
-		{
+		if (line.switchpoint < prevend) {
 			ws_lsn_format(line.switchpoint, a);
 			ws_lsn_format(prevend, b);
 			rc = ws_error_set(err, WS_ERR_CORRUPT,
@@ -261,8 +253,7 @@ ws_tli_history_tli_of(const struct ws_tli_history *hist, ws_lsn lsn)
 
 	if (hist == NULL || hist->entries == NULL)
 		return 0;
-	for (i = 0; i < hist->count; i++)
-	{
+	for (i = 0; i < hist->count; i++) {
 		const struct ws_tli_entry *e = &hist->entries[i];
 
 		if (lsn >= e->begin && (e->end == WS_LSN_INVALID || lsn < e->end))

@@ -176,8 +176,7 @@ test_round_trip(void **state)
 	(void) state;
 	round_trip(0);
 	round_trip(UINT64_MAX);
-	for (k = 0; k < 64; k++)
-	{
+	for (k = 0; k < 64; k++) {
 		round_trip(UINT64_C(1) << k);
 		round_trip((UINT64_C(1) << k) - 1);
 		round_trip(UINT64_MAX >> k);

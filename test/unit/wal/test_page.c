@@ -210,8 +210,7 @@ test_decode_short(void **state)
 	size_t		len;
 
 	(void) state;
-	for (len = 0; len < WS_WAL_LONG_HEADER_SIZE; len++)
-	{
+	for (len = 0; len < WS_WAL_LONG_HEADER_SIZE; len++) {
 		assert_int_equal(ws_wal_long_header_decode(pg15_segment_start, len,
 												   &out, &err), WS_ERR_CORRUPT);
 		assert_non_null(strstr(err.message, "WAL segment is too short"));
@@ -245,8 +244,7 @@ test_valid_variants(void **state)
 	expect_valid(&h, &exp);
 
 	/* every valid segment size, at its own boundary */
-	for (size = 1u << 20; size <= (1u << 30); size <<= 1)
-	{
+	for (size = 1u << 20; size <= (1u << 30); size <<= 1) {
 		h = good_header();
 		h.seg_size = size;
 		h.pageaddr = (ws_lsn) size * 5;

@@ -30,8 +30,7 @@ test_segsize_valid(void **state)
 	int			valid = 0;
 
 	(void) state;
-	for (k = 0; k < 64; k++)
-	{
+	for (k = 0; k < 64; k++) {
 		uint64_t	size = UINT64_C(1) << k;
 
 		assert_int_equal(ws_wal_segsize_valid(size), k >= 20 && k <= 30);
@@ -160,8 +159,7 @@ test_pg_walfile_name(void **state)
 	size_t		i;
 
 	(void) state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-	{
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		ws_lsn		lsn = rows[i].boundary ? rows[i].lsn - 1 : rows[i].lsn;
 		ws_segno	segno = ws_wal_lsn_to_segno(lsn, rows[i].segsize);
 
@@ -211,8 +209,7 @@ test_round_trip_every_size(void **state)
 	int			k;
 
 	(void) state;
-	for (k = 20; k <= 30; k++)
-	{
+	for (k = 20; k <= 30; k++) {
 		uint32_t	segsize = 1u << k;
 		uint64_t	per_id = (UINT64_C(1) << 32) / segsize;
 		ws_segno	max = ws_wal_segno_max(segsize);
@@ -224,8 +221,7 @@ test_round_trip_every_size(void **state)
 		assert_true(ws_wal_lsn_to_segno(UINT64_MAX, segsize) == max);
 
 		/* first and last segment of several xlogids, including the last one */
-		for (id = 0; id < 3; id++)
-		{
+		for (id = 0; id < 3; id++) {
 			check_round_trip(1, id * per_id, segsize);
 			check_round_trip(1, id * per_id + per_id - 1, segsize);
 		}
@@ -244,8 +240,7 @@ test_invalid_size_arithmetic(void **state)
 	size_t		i;
 
 	(void) state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-	{
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* must not divide by zero or make up a value */
 		assert_true(ws_wal_lsn_to_segno(UINT64_C(0x3000148), bad[i]) == 0);
 		assert_true(ws_wal_segno_to_lsn(3, bad[i]) == WS_LSN_INVALID);
@@ -271,8 +266,7 @@ test_name_errors(void **state)
 	assert_string_equal(name, "");
 	assert_non_null(strstr(err.message, "timeline ID 0"));
 
-	for (i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++)
-	{
+	for (i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
 		assert_int_equal(ws_wal_segment_name(1, 1, bad_sizes[i], name, &err),
 						 WS_ERR_INVALID);
 		assert_non_null(strstr(err.message, "invalid WAL segment size"));

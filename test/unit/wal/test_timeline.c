@@ -187,8 +187,7 @@ test_many_entries(void **state)
 								 i, i, i * 16, i);
 	assert_int_equal(ws_tli_history_parse(text, len, n + 1, &hist, &err), WS_OK);
 	assert_int_equal(hist.count, n + 1);
-	for (i = 1; i <= n; i++)
-	{
+	for (i = 1; i <= n; i++) {
 		ws_lsn		end = ((ws_lsn) i << 32) | (i * 16);
 
 		assert_int_equal(hist.entries[i - 1].tli, i);
@@ -221,8 +220,7 @@ test_bad_timeline_ids(void **state)
 				 "invalid data in history file at line 1: timeline ID 0 is invalid");
 	expect_error("1/\t0/1\n", 2, NULL);
 	expect_error("1,\t0/1\n", 2, NULL);
-	/* a valid maximum still parses */
-	{
+	/* a valid maximum still parses */ {
 		struct ws_tli_history hist;
 
 		parse_ok("4294967294\t0/1\n", UINT32_MAX, &hist);
