@@ -84,6 +84,7 @@ ws_status_name(int status)
 	case WS_ERR_PG: return "server error";
 	case WS_ERR_ROLE: return "wrong server role";
 	case WS_ERR_TOO_LARGE: return "size limit exceeded";
+	case WS_ERR_EXISTS: return "already exists";
 	}
 	return "unknown error";
 }

@@ -23,7 +23,8 @@ enum ws_status {
 	WS_ERR_CONNECT = -7,   /* could not connect to PostgreSQL */
 	WS_ERR_PG = -8,        /* PostgreSQL reported an error */
 	WS_ERR_ROLE = -9,      /* server has the wrong role (primary/standby) */
-	WS_ERR_TOO_LARGE = -10 /* a size cap was exceeded */
+	WS_ERR_TOO_LARGE = -10, /* a size cap was exceeded */
+	WS_ERR_EXISTS = -11     /* refused to replace an existing object */
 };
 
 #define WS_ERROR_MSG_MAX 1024

@@ -177,6 +177,24 @@ ws_config_validate(const struct ws_config *cfg, struct ws_error *err)
 		return ws_error_set(err, WS_ERR_CONFIG,
 							"compress-level %lld is out of range for zlib: must be between 0 and 9",
 							(long long) level);
+	if (strcmp(ws_config_str(cfg, WS_OPT_REPO_TYPE), "s3") == 0) {
+		static const enum ws_option_id needed[] = {
+			WS_OPT_REPO_S3_BUCKET, WS_OPT_REPO_S3_ENDPOINT, WS_OPT_REPO_S3_KEY,
+			WS_OPT_REPO_S3_KEY_SECRET
+		};
+
+		for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+			if (ws_config_str(cfg, needed[i]) == NULL || ws_config_str(cfg, needed[i])[0] == '\0')
+				return ws_error_set(err, WS_ERR_CONFIG, "repo-type s3 needs option \"%s\"",
+									ws_option_get(needed[i])->name);
+		}
+	}
+	if (strcmp(ws_config_str(cfg, WS_OPT_REPO_CIPHER_TYPE), "none") != 0 &&
+		ws_config_str(cfg, WS_OPT_REPO_CIPHER_PASS) == NULL &&
+		ws_config_str(cfg, WS_OPT_REPO_CIPHER_KEY_FILE) == NULL)
+		return ws_error_set(err, WS_ERR_CONFIG,
+							"repo-cipher-type %s needs repo-cipher-pass or repo-cipher-key-file",
+							ws_config_str(cfg, WS_OPT_REPO_CIPHER_TYPE));
 	return WS_OK;
 }
 

@@ -62,8 +62,8 @@ ws_config_doc_text(FILE *out)
 
 			allowed_text(opt, allowed, sizeof(allowed));
 			ws_option_env_name(opt, envname, sizeof(envname));
-			fprintf(out, "  %-18s %s\n", opt->name, opt->help);
-			fprintf(out, "  %-18s type %s", "", ws_opt_type_name(opt->type));
+			fprintf(out, "  %-24s %s\n", opt->name, opt->help);
+			fprintf(out, "  %-24s type %s", "", ws_opt_type_name(opt->type));
 			if (allowed[0] != '\0')
 				fprintf(out, " (%s)", allowed);
 			fprintf(out, ", default %s%s%s, env %s\n",

@@ -282,6 +282,33 @@ test_validate_compression_levels(void **state)
 }
 
 static void
+test_validate_repository_and_cipher(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "repo-type", "s3", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message, "repo-type s3 needs option \"repo-s3-bucket\"");
+	assert_int_equal(ws_config_set(&cfg, "repo-s3-bucket", "b", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "repo-s3-endpoint", "127.0.0.1:9000", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "repo-s3-key", "k", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message, "repo-type s3 needs option \"repo-s3-key-secret\"");
+	assert_int_equal(ws_config_set(&cfg, "repo-s3-key-secret", "s", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+
+	assert_int_equal(ws_config_set(&cfg, "repo-cipher-type", "aes-256-gcm", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message, "repo-cipher-type aes-256-gcm needs repo-cipher-pass or repo-cipher-key-file");
+	assert_int_equal(ws_config_set(&cfg, "repo-cipher-pass", "secret words", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	ws_config_free(&cfg);
+}
+
+static void
 test_value_too_long(void **state)
 {
 	struct ws_config cfg;
@@ -352,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_load_all_errors),
 		cmocka_unit_test(test_validate_compression_levels),
+		cmocka_unit_test(test_validate_repository_and_cipher),
 		cmocka_unit_test(test_value_too_long),
 		cmocka_unit_test(test_docs_list_every_option),
 	};
