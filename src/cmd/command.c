@@ -8,8 +8,13 @@
 #include "cmd/exit_codes.h"
 
 static const struct ws_command *const command_table[] = {
+	&ws_cmd_archive_get,
+	&ws_cmd_archive_push,
 	&ws_cmd_check,
 	&ws_cmd_help,
+	&ws_cmd_info,
+	&ws_cmd_stanza_create,
+	&ws_cmd_stanza_upgrade,
 	&ws_cmd_version,
 	NULL
 };
@@ -67,6 +72,8 @@ ws_exit_code_for_status(int status)
 		return WS_EXIT_CONNECT;
 	case WS_ERR_ROLE:
 		return WS_EXIT_WRONG_ROLE;
+	case WS_ERR_CORRUPT:
+		return WS_EXIT_CORRUPT;
 	default:
 		return WS_EXIT_FAILURE;
 	}
@@ -110,5 +117,6 @@ ws_commands_print_usage(FILE *out)
 			"  --version, -V   show the version\n"
 			"\nExit codes: 0 ok, 1 failure, 2 usage or configuration error,\n"
 			"3 cannot connect to PostgreSQL, 4 PostgreSQL unsuitable for replication,\n"
-			"5 server has the wrong role (see walship(1)).\n");
+			"5 server has the wrong role, 6 repository data failed verification,\n"
+			"7 repository unreachable or I/O error (see walship(1)).\n");
 }

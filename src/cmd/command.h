@@ -62,7 +62,12 @@ void ws_command_print_help(const struct ws_command *cmd, FILE *out);
 void ws_commands_print_usage(FILE *out);
 
 /* Commands, one per file. */
+extern const struct ws_command ws_cmd_archive_get;
+extern const struct ws_command ws_cmd_archive_push;
 extern const struct ws_command ws_cmd_check;
+extern const struct ws_command ws_cmd_info;
+extern const struct ws_command ws_cmd_stanza_create;
+extern const struct ws_command ws_cmd_stanza_upgrade;
 extern const struct ws_command ws_cmd_help;
 extern const struct ws_command ws_cmd_version;
 

@@ -13,7 +13,9 @@ enum ws_exit_code {
 	WS_EXIT_USAGE = 2,          /* bad arguments or configuration */
 	WS_EXIT_CONNECT = 3,        /* could not connect to PostgreSQL */
 	WS_EXIT_CHECK_FAILED = 4,   /* PostgreSQL settings unsuitable for replication */
-	WS_EXIT_WRONG_ROLE = 5      /* the server is a primary/standby, the request needs the other */
+	WS_EXIT_WRONG_ROLE = 5,     /* the server is a primary/standby, the request needs the other */
+	WS_EXIT_CORRUPT = 6,        /* repository data failed verification (checksum, key, header) */
+	WS_EXIT_STORAGE = 7         /* repository unreachable or an I/O error */
 };
 
 /* Exit code for a failed call's status. */

@@ -1,0 +1,71 @@
+/*
+ * archive.h — WAL files in and out of the repository
+ *
+ * Layout, per stanza (see stanza.h):
+ *   <stanza>/archive/<pgversion>-<id>/<first 16 hex of name>/<segment>.ws
+ *   <stanza>/archive/<pgversion>-<id>/<tli>.history.ws
+ * .partial and .backup files sit next to their segment. Objects are
+ * immutable: a second push of the same content succeeds, a push of
+ * different content under the same name fails and changes nothing.
+ */
+#ifndef WALSHIP_ARCHIVE_ARCHIVE_H
+#define WALSHIP_ARCHIVE_ARCHIVE_H
+
+#include <stdbool.h>
+
+#include "archive/object.h"
+#include "archive/stanza.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "storage/storage.h"
+
+/* History and .backup files are small; anything larger is not one. */
+#define WS_SMALL_WAL_FILE_MAX (16 * 1024 * 1024)
+
+struct ws_archive {
+	struct ws_storage *repo;
+	struct ws_stanza_info stanza;
+	struct ws_object_params params;
+	uint8_t key[WS_AES_KEY_LEN];
+	struct ws_log *log;
+};
+
+/* Open the repository, load the stanza, derive the key when encrypted. */
+int ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_archive *a,
+					struct ws_error *err);
+void ws_archive_close(struct ws_archive *a);
+
+/* Derive the stanza's key from repo-cipher-pass or repo-cipher-key-file. */
+int ws_archive_cipher_key(const struct ws_config *cfg, const struct ws_stanza_info *stanza,
+						  uint8_t key[WS_AES_KEY_LEN], struct ws_error *err);
+
+/* Object path of a WAL file name for a cluster of the stanza. */
+int ws_archive_object_path(const struct ws_archive *a, const struct ws_stanza_db *db,
+						   const char *walname, char *buf, size_t size, struct ws_error *err);
+
+/*
+ * What both push and get insist on: a segment or .partial is whole and its
+ * first page names this cluster, the right size and the right address; a
+ * history file parses.
+ */
+int ws_archive_verify_wal(const struct ws_stanza_db *db, const char *name,
+						  const struct ws_buf *data, struct ws_error *err);
+
+struct ws_push_result {
+	bool already_archived;       /* same content was there: nothing written */
+	size_t original_size;
+	size_t stored_size;
+};
+
+/* archive-push: validate, encode and store the file at path. */
+int ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_result *res,
+					struct ws_error *err);
+
+/*
+ * archive-get: fetch walname and write it atomically to dest.
+ * WS_ERR_NOT_FOUND when the repository does not have it.
+ */
+int ws_archive_get(struct ws_archive *a, const char *walname, const char *dest,
+				   struct ws_error *err);
+
+#endif

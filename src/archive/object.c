@@ -1,0 +1,170 @@
+/*
+ * object.c — encode and decode the archive object container (object.h)
+ */
+#include "archive/object.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+put_u64le(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static uint64_t
+get_u64le(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void
+ws_sha256_hex(const uint8_t sha[32], char hex[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+}
+
+static int
+sha256(const void *data, size_t len, uint8_t out[32], struct ws_error *err)
+{
+	unsigned int outlen = 0;
+
+	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1 || outlen != 32)
+		return ws_error_set(err, WS_ERR_IO, "could not compute SHA-256");
+	return WS_OK;
+}
+
+/* Run data through filter f (consumed and freed), appending to out. */
+static int
+run_filter(struct ws_filter *f, const void *data, size_t len, struct ws_buf *out,
+		   struct ws_error *err)
+{
+	int rc = f->ops->process(f, data, len, out, err);
+
+	if (rc == WS_OK)
+		rc = f->ops->finish(f, out, err);
+	ws_filter_free(f);
+	return rc;
+}
+
+int
+ws_object_encode(const void *data, size_t len, const struct ws_object_params *params,
+				 struct ws_buf *out, struct ws_object_header *header, struct ws_error *err)
+{
+	uint8_t head[WS_OBJECT_HEADER_LEN] = {0};
+	struct ws_buf compressed;
+	struct ws_filter *f = NULL;
+	int rc;
+
+	header->compress = params->compress;
+	header->encrypted = params->key != NULL;
+	header->original_size = len;
+	if ((rc = sha256(data, len, header->sha256, err)) != WS_OK)
+		return rc;
+	memcpy(head, WS_OBJECT_MAGIC, 4);
+	head[4] = (uint8_t) params->compress;
+	head[5] = header->encrypted ? 1 : 0;
+	put_u64le(head + 8, len);
+	memcpy(head + 16, header->sha256, 32);
+	if ((rc = ws_buf_append(out, head, sizeof(head))) != WS_OK)
+		return ws_error_set(err, rc, "could not buffer archive object");
+
+	if ((rc = ws_filter_compress_new(params->compress, params->level, &f, err)) != WS_OK)
+		return rc;
+	if (!header->encrypted)
+		return run_filter(f, data, len, out, err);
+
+	/* compress into a scratch buffer, then encrypt into out */
+	ws_buf_init(&compressed, out->max);
+	rc = run_filter(f, data, len, &compressed, err);
+	if (rc == WS_OK)
+		rc = ws_filter_encrypt_new(params->key, &f, err);
+	if (rc == WS_OK)
+		rc = run_filter(f, compressed.data, compressed.len, out, err);
+	ws_buf_free(&compressed);
+	return rc;
+}
+
+int
+ws_object_header_decode(const void *obj, size_t len, struct ws_object_header *h,
+						struct ws_error *err)
+{
+	const uint8_t *p = obj;
+
+	if (len < WS_OBJECT_HEADER_LEN || memcmp(p, WS_OBJECT_MAGIC, 4) != 0)
+		return ws_error_set(err, WS_ERR_CORRUPT, "not a walship archive object (bad header)");
+	if (p[4] > WS_COMPRESS_ZSTD || p[5] > 1 || p[6] != 0 || p[7] != 0)
+		return ws_error_set(err, WS_ERR_CORRUPT,
+							"archive object header has unknown compression %u or cipher %u",
+							p[4], p[5]);
+	h->compress = (enum ws_compress_type) p[4];
+	h->encrypted = p[5] == 1;
+	h->original_size = get_u64le(p + 8);
+	memcpy(h->sha256, p + 16, 32);
+	return WS_OK;
+}
+
+int
+ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out,
+				 struct ws_buf *out, struct ws_object_header *h, struct ws_error *err)
+{
+	const uint8_t *payload = (const uint8_t *) obj + WS_OBJECT_HEADER_LEN;
+	size_t payload_len;
+	struct ws_buf plain;
+	struct ws_filter *f = NULL;
+	uint8_t actual[32];
+	char want_hex[65];
+	char got_hex[65];
+	size_t start = out->len;
+	int rc;
+
+	if ((rc = ws_object_header_decode(obj, len, h, err)) != WS_OK)
+		return rc;
+	payload_len = len - WS_OBJECT_HEADER_LEN;
+	if (h->original_size > max_out)
+		return ws_error_set(err, WS_ERR_CORRUPT,
+							"archive object claims %llu bytes, more than the %zu expected",
+							(unsigned long long) h->original_size, max_out);
+	if (h->encrypted && key == NULL)
+		return ws_error_set(err, WS_ERR_CONFIG,
+							"archive object is encrypted but no repo-cipher-pass is configured");
+	if (!h->encrypted && key != NULL)
+		return ws_error_set(err, WS_ERR_CORRUPT,
+							"archive object is not encrypted but the stanza is: refusing it");
+
+	ws_buf_init(&plain, len + 64);
+	if (h->encrypted) {
+		rc = ws_filter_decrypt_new(key, &f, err);
+		if (rc == WS_OK)
+			rc = run_filter(f, payload, payload_len, &plain, err);
+		payload = (const uint8_t *) plain.data;
+		payload_len = plain.len;
+	}
+	if (rc == WS_OK)
+		rc = ws_filter_decompress_new(h->compress, (size_t) h->original_size, &f, err);
+	if (rc == WS_OK)
+		rc = run_filter(f, payload, payload_len, out, err);
+	ws_buf_free(&plain);
+	if (rc != WS_OK)
+		return rc;
+
+	if (out->len - start != h->original_size)
+		return ws_error_set(err, WS_ERR_CORRUPT, "archive object decoded to %zu bytes instead of %llu",
+							out->len - start, (unsigned long long) h->original_size);
+	if ((rc = sha256(out->data + start, out->len - start, actual, err)) != WS_OK)
+		return rc;
+	if (memcmp(actual, h->sha256, 32) != 0) {
+		ws_sha256_hex(h->sha256, want_hex);
+		ws_sha256_hex(actual, got_hex);
+		return ws_error_set(err, WS_ERR_CORRUPT, "checksum mismatch: expected SHA-256 %s, got %s",
+							want_hex, got_hex);
+	}
+	return WS_OK;
+}

@@ -1,0 +1,62 @@
+/*
+ * object.h — the container every archived file is stored in
+ *
+ * A 48-byte header, then the payload: the original bytes compressed and,
+ * when the stanza is encrypted, encrypted. The header is not encrypted: it
+ * records how to read the payload and the SHA-256 of the original, so a
+ * repeated push compares checksums without decrypting, and a get verifies
+ * exactly the bytes PostgreSQL will read.
+ *
+ *   offset size
+ *   0      4    magic "WSA1"
+ *   4      1    compression (enum ws_compress_type)
+ *   5      1    cipher (0 none, 1 aes-256-gcm)
+ *   6      2    reserved, zero
+ *   8      8    original size, little-endian
+ *   16     32   SHA-256 of the original
+ */
+#ifndef WALSHIP_ARCHIVE_OBJECT_H
+#define WALSHIP_ARCHIVE_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "filter/filter.h"
+
+#define WS_OBJECT_MAGIC "WSA1"
+#define WS_OBJECT_HEADER_LEN 48
+#define WS_OBJECT_SUFFIX ".ws"
+
+struct ws_object_header {
+	enum ws_compress_type compress;
+	bool encrypted;
+	uint64_t original_size;
+	uint8_t sha256[32];
+};
+
+struct ws_object_params {
+	enum ws_compress_type compress;
+	int level;
+	const uint8_t *key;        /* NULL: not encrypted */
+};
+
+/* Encode data into out (header + payload). */
+int ws_object_encode(const void *data, size_t len, const struct ws_object_params *params,
+					 struct ws_buf *out, struct ws_object_header *header, struct ws_error *err);
+
+int ws_object_header_decode(const void *obj, size_t len, struct ws_object_header *h,
+							struct ws_error *err);
+
+/*
+ * Decode obj into out, verifying size and SHA-256. key may be NULL only for
+ * unencrypted objects. max_out caps the original size.
+ */
+int ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out,
+					 struct ws_buf *out, struct ws_object_header *h, struct ws_error *err);
+
+void ws_sha256_hex(const uint8_t sha[32], char hex[65]);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * push.c — archive-push: validate a WAL file and store it once
+ */
+#include "archive/archive.h"
+
+#include <string.h>
+
+#include "common/fileio.h"
+#include "common/str.h"
+#include "wal/segment.h"
+
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* The object is there already: the same checksum is success. */
+static int
+compare_existing(struct ws_archive *a, const char *objpath, const char *name,
+				 const struct ws_object_header *mine, struct ws_error *err)
+{
+	struct ws_object_header theirs;
+	struct ws_buf existing;
+	char want[65];
+	char got[65];
+	int rc;
+
+	ws_buf_init(&existing, (size_t) mine->original_size + 1024 * 1024);
+	rc = ws_storage_get(a->repo, objpath, &existing, err);
+	if (rc == WS_OK)
+		rc = ws_object_header_decode(existing.data, existing.len, &theirs, err);
+	ws_buf_free(&existing);
+	if (rc != WS_OK)
+		return ws_error_prefix(err, "WAL file \"%s\" is already in the repository but unreadable", name);
+	if (theirs.original_size == mine->original_size &&
+		memcmp(theirs.sha256, mine->sha256, sizeof(mine->sha256)) == 0)
+		return WS_OK;
+	ws_sha256_hex(theirs.sha256, got);
+	ws_sha256_hex(mine->sha256, want);
+	return ws_error_set(err, WS_ERR_EXISTS,
+						"WAL file \"%s\" is already in the repository with a different checksum (repository %s, local %s): refusing to overwrite",
+						name, got, want);
+}
+
+int
+ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_result *res,
+				struct ws_error *err)
+{
+	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
+	struct ws_storage_write_opts opts = {.no_overwrite = true};
+	const char *name = base_name(path);
+	struct ws_object_header header;
+	struct ws_buf data;
+	struct ws_buf obj;
+	char objpath[512];
+	size_t max;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = ws_archive_object_path(a, db, name, objpath, sizeof(objpath), err)) != WS_OK)
+		return rc;
+	max = ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name)
+		? db->wal_segment_size : WS_SMALL_WAL_FILE_MAX;
+	ws_buf_init(&data, max);
+	ws_buf_init(&obj, max + max / 8 + 1024 * 1024);
+	rc = ws_read_file(path, max, &data, err);
+	if (rc == WS_ERR_TOO_LARGE)
+		ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %zu bytes", path, max);
+	if (rc == WS_OK)
+		rc = ws_archive_verify_wal(db, name, &data, err);
+	if (rc == WS_OK)
+		rc = ws_object_encode(data.data, data.len, &a->params, &obj, &header, err);
+	if (rc == WS_OK) {
+		res->original_size = data.len;
+		res->stored_size = obj.len;
+		rc = ws_storage_put(a->repo, objpath, obj.data, obj.len, &opts, err);
+		if (rc == WS_ERR_EXISTS) {
+			rc = compare_existing(a, objpath, name, &header, err);
+			res->already_archived = rc == WS_OK;
+		}
+	}
+	ws_buf_free(&data);
+	ws_buf_free(&obj);
+	return rc;
+}

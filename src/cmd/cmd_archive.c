@@ -1,0 +1,77 @@
+/*
+ * cmd_archive.c — walship archive-push %p and archive-get %f %p
+ *
+ * PostgreSQL runs these as archive_command and restore_command with the
+ * data directory as working directory. archive-get exits 1 when the file
+ * is not in the repository, so PostgreSQL goes on to streaming.
+ */
+#include "archive/archive.h"
+#include "cmd/command.h"
+#include "cmd/exit_codes.h"
+
+static int
+run_archive_push(struct ws_cmd_ctx *ctx)
+{
+	struct ws_push_result res;
+	struct ws_archive a;
+	int rc;
+
+	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
+	if (rc != WS_OK)
+		return ws_exit_code_for_status(rc);
+	rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
+	if (rc == WS_OK && res.already_archived)
+		ws_log_info(ctx->log, "archive-push", "WAL file \"%s\" was already archived with the same checksum",
+					ctx->argv[0]);
+	else if (rc == WS_OK)
+		ws_log_debug(ctx->log, "archive-push", "pushed WAL file \"%s\" (%zu bytes, %zu stored)",
+					 ctx->argv[0], res.original_size, res.stored_size);
+	ws_archive_close(&a);
+	return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_FAILURE;
+}
+
+static int
+run_archive_get(struct ws_cmd_ctx *ctx)
+{
+	struct ws_archive a;
+	int rc;
+
+	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
+	if (rc != WS_OK)
+		return ws_exit_code_for_status(rc);
+	rc = ws_archive_get(&a, ctx->argv[0], ctx->argv[1], &ctx->err);
+	ws_archive_close(&a);
+	if (rc == WS_ERR_NOT_FOUND) {
+		/* normal at the end of the archive: say it quietly, no error line */
+		ws_log_info(ctx->log, "archive-get", "%s", ctx->err.message);
+		ctx->err.message[0] = '\0';
+		return WS_EXIT_FAILURE;
+	}
+	if (rc == WS_OK)
+		ws_log_debug(ctx->log, "archive-get", "restored WAL file \"%s\"", ctx->argv[0]);
+	if (rc == WS_ERR_CORRUPT)
+		return WS_EXIT_CORRUPT;
+	return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_STORAGE;
+}
+
+const struct ws_command ws_cmd_archive_push = {
+	.name = "archive-push",
+	.summary = "Archive one WAL file (archive_command = 'walship archive-push %p')",
+	.args_usage = "WAL_PATH",
+	.min_args = 1,
+	.max_args = 1,
+	.uses_config = true,
+	.options = NULL,
+	.run = run_archive_push,
+};
+
+const struct ws_command ws_cmd_archive_get = {
+	.name = "archive-get",
+	.summary = "Restore one WAL file (restore_command = 'walship archive-get %f %p')",
+	.args_usage = "WAL_NAME DEST_PATH",
+	.min_args = 2,
+	.max_args = 2,
+	.uses_config = true,
+	.options = NULL,
+	.run = run_archive_get,
+};
