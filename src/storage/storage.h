@@ -106,8 +106,20 @@ struct ws_storage {
 
 /* Parse WALSHIP_FAULT's value; NULL or "" means none. */
 int ws_storage_faults_parse(const char *text, struct ws_storage_faults *out, struct ws_error *err);
-/* Called by drivers before writing len bytes; applies the fault. */
+/*
+ * Called by drivers before writing len bytes; applies the fault. An
+ * injected ENOSPC returns WS_ERR_IO with errno set to ENOSPC and the
+ * message "No space left on device (injected fault)"; the driver prefixes
+ * it with what it was writing (ws_error_prefix).
+ */
 int ws_storage_fault_check(struct ws_storage *s, size_t len, struct ws_error *err);
+
+/*
+ * Check an object path as described above: not empty, no leading '/', no
+ * empty, "." or ".." component, no control characters. WS_ERR_INVALID
+ * otherwise. Every driver checks each path it is given.
+ */
+int ws_storage_path_check(const char *path, struct ws_error *err);
 
 /* Convenience over the ops. */
 int ws_storage_put(struct ws_storage *s, const char *path, const void *data, size_t len,
