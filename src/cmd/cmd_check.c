@@ -1,6 +1,7 @@
 /*
  * cmd_check.c — walship check: is this PostgreSQL ready for walship?
  */
+#include "archive/archive_check.h"
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
 #include "common/buf.h"
@@ -16,6 +17,7 @@
 static const struct ws_cmd_option check_options[] = {
 	{"json", NULL, "print one JSON object instead of a table"},
 	{"expect-role", "primary|standby", "fail with exit code 5 unless the server has this role"},
+	{"no-archive-check", NULL, "on a primary with archive_mode on, do not switch WAL to test archiving"},
 	{NULL, NULL, NULL}
 };
 
@@ -30,6 +32,39 @@ parse_role(const char *text, enum ws_pg_role *role, struct ws_error *err)
 		return ws_error_set(err, WS_ERR_INVALID,
 							"invalid value \"%s\" for option \"--expect-role\": expected primary or standby", text);
 	return WS_OK;
+}
+
+/*
+ * On an archiving primary: switch WAL and wait for the segment to reach
+ * the repository, so a broken archive_command shows up now, not at restore.
+ */
+static void
+check_archive(struct ws_cmd_ctx *ctx, struct ws_pg_conn *conn, struct ws_check_report *report)
+{
+	int timeout = (int) ws_config_int(ctx->cfg, WS_OPT_ARCHIVE_TIMEOUT);
+	struct ws_archive_check_result res;
+	struct ws_pg_archiver_status st;
+	struct ws_archive a;
+	struct ws_error err;
+
+	if (ws_archive_open(ctx->cfg, ctx->log, &a, &err) != WS_OK) {
+		ws_check_report_add(report, "archive", WS_CHECK_ERROR, "%s", err.message);
+		return;
+	}
+	if (ws_archive_check_arrival(&a, conn, timeout, &res, &err) != WS_OK)
+		ws_check_report_add(report, "archive", WS_CHECK_ERROR, "%s", err.message);
+	else if (res.arrived)
+		ws_check_report_add(report, "archive", WS_CHECK_OK,
+							"WAL segment %s reached the repository in %.1f s", res.walname, res.seconds);
+	else if (ws_pg_archiver_status(conn, &st, &err) == WS_OK)
+		ws_check_report_add(report, "archive", WS_CHECK_ERROR,
+							"WAL segment %s did not reach the repository within %d s (pg_stat_archiver: %lld failures, last failed %s): check archive_command and the server log",
+							res.walname, timeout, st.failed_count,
+							st.last_failed_wal[0] ? st.last_failed_wal : "none");
+	else
+		ws_check_report_add(report, "archive", WS_CHECK_ERROR,
+							"WAL segment %s did not reach the repository within %d s", res.walname, timeout);
+	ws_archive_close(&a);
 }
 
 static int
@@ -77,6 +112,9 @@ run_check(struct ws_cmd_ctx *ctx)
 		goto cleanup;
 
 	ws_server_checks_run(&info, &report);
+	if (info.role == WS_PG_PRIMARY && strcmp(info.archive_mode, "off") != 0 &&
+		!ws_cmd_flag(ctx, "no-archive-check"))
+		check_archive(ctx, conn, &report);
 	view.target = ws_pg_target(conn);
 	view.tls = ws_pg_uses_tls(conn);
 	view.info = &info;

@@ -259,3 +259,54 @@ cleanup:
 	ws_pg_result_free(&res);
 	return rc;
 }
+
+int
+ws_pg_switch_wal(struct ws_pg_conn *conn, char name[25], struct ws_error *err)
+{
+	struct ws_pg_result res;
+	const char *v;
+	int rc;
+
+	/*
+	 * Without WAL since the last switch, pg_switch_wal() returns the start of
+	 * the current file and pg_walfile_name() rounds that down to the previous
+	 * one: either way the answer is the newest complete segment.
+	 */
+	rc = ws_pg_query_row(conn, "SELECT pg_catalog.pg_walfile_name(pg_catalog.pg_switch_wal())",
+						 0, NULL, &res, err);
+	if (rc != WS_OK)
+		return ws_error_prefix(err, "could not switch WAL on %s", ws_pg_target(conn));
+	v = ws_pg_value(&res, 0, 0);
+	if (v == NULL || strlen(v) != 24)
+		rc = bad_value("WAL file name", v, err);
+	else
+		memcpy(name, v, 25);
+	ws_pg_result_free(&res);
+	return rc;
+}
+
+int
+ws_pg_archiver_status(struct ws_pg_conn *conn, struct ws_pg_archiver_status *st,
+					  struct ws_error *err)
+{
+	struct ws_pg_result res;
+	int64_t n;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = ws_pg_query_row(conn,
+						 "SELECT archived_count, failed_count, coalesce(last_archived_wal, ''),"
+						 " coalesce(last_failed_wal, '') FROM pg_catalog.pg_stat_archiver",
+						 0, NULL, &res, err);
+	if (rc != WS_OK)
+		return rc;
+	if ((rc = get_int(&res, 0, "archived_count", 0, INT64_MAX, &n, err)) == WS_OK) {
+		st->archived_count = n;
+		rc = get_int(&res, 1, "failed_count", 0, INT64_MAX, &n, err);
+		st->failed_count = n;
+	}
+	get_text(&res, 2, st->last_archived_wal, sizeof(st->last_archived_wal));
+	get_text(&res, 3, st->last_failed_wal, sizeof(st->last_failed_wal));
+	ws_pg_result_free(&res);
+	return rc;
+}

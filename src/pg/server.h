@@ -69,4 +69,21 @@ int ws_pg_require_role(struct ws_pg_conn *conn, const struct ws_pg_server_info *
 /* Current WAL insert position; primary only (WS_ERR_ROLE on a standby). */
 int ws_pg_current_insert_lsn(struct ws_pg_conn *conn, ws_lsn *out, struct ws_error *err);
 
+/*
+ * Force a WAL segment switch (primary only) and return the name of the
+ * last segment that is complete, the one the archiver must ship next.
+ */
+int ws_pg_switch_wal(struct ws_pg_conn *conn, char name[25], struct ws_error *err);
+
+/* pg_stat_archiver: how often archiving failed and the last failure. */
+struct ws_pg_archiver_status {
+	long long archived_count;
+	long long failed_count;
+	char last_archived_wal[64];
+	char last_failed_wal[64];
+};
+
+int ws_pg_archiver_status(struct ws_pg_conn *conn, struct ws_pg_archiver_status *st,
+						  struct ws_error *err);
+
 #endif

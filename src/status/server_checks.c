@@ -10,12 +10,9 @@
 #define WS_PG_MIN_VERSION_NUM 150000
 #define WS_PG_MAX_VERSION_NUM 159999
 
-static void add(struct ws_check_report *report, const char *name, enum ws_check_level level,
-				const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-add(struct ws_check_report *report, const char *name, enum ws_check_level level,
-	const char *fmt, ...)
+void
+ws_check_report_add(struct ws_check_report *report, const char *name, enum ws_check_level level,
+					const char *fmt, ...)
 {
 	struct ws_check_item *item;
 	va_list ap;
@@ -34,44 +31,44 @@ static void
 check_version(const struct ws_pg_server_info *info, struct ws_check_report *report)
 {
 	if (info->version_num < WS_PG_MIN_VERSION_NUM || info->version_num > WS_PG_MAX_VERSION_NUM)
-		add(report, "server_version", WS_CHECK_ERROR,
+		ws_check_report_add(report, "server_version", WS_CHECK_ERROR,
 			"PostgreSQL %s is not supported: walship supports PostgreSQL 15", info->version);
 	else
-		add(report, "server_version", WS_CHECK_OK, "PostgreSQL %s is supported", info->version);
+		ws_check_report_add(report, "server_version", WS_CHECK_OK, "PostgreSQL %s is supported", info->version);
 }
 
 static void
 check_wal_level(const struct ws_pg_server_info *info, struct ws_check_report *report)
 {
 	if (strcmp(info->wal_level, "minimal") == 0)
-		add(report, "wal_level", WS_CHECK_ERROR,
+		ws_check_report_add(report, "wal_level", WS_CHECK_ERROR,
 			"wal_level = minimal does not write enough WAL for replication or archiving: set it to replica");
 	else
-		add(report, "wal_level", WS_CHECK_OK, "wal_level = %s", info->wal_level);
+		ws_check_report_add(report, "wal_level", WS_CHECK_OK, "wal_level = %s", info->wal_level);
 }
 
 static void
 check_senders(const struct ws_pg_server_info *info, struct ws_check_report *report)
 {
 	if (info->max_wal_senders == 0)
-		add(report, "max_wal_senders", WS_CHECK_ERROR,
+		ws_check_report_add(report, "max_wal_senders", WS_CHECK_ERROR,
 			"max_wal_senders = 0 allows no standby or WAL receiver to connect");
 	else if (info->max_wal_senders < 2)
-		add(report, "max_wal_senders", WS_CHECK_WARNING,
+		ws_check_report_add(report, "max_wal_senders", WS_CHECK_WARNING,
 			"max_wal_senders = %d leaves no sender for a base backup next to a standby",
 			info->max_wal_senders);
 	else
-		add(report, "max_wal_senders", WS_CHECK_OK, "max_wal_senders = %d", info->max_wal_senders);
+		ws_check_report_add(report, "max_wal_senders", WS_CHECK_OK, "max_wal_senders = %d", info->max_wal_senders);
 }
 
 static void
 check_slots(const struct ws_pg_server_info *info, struct ws_check_report *report)
 {
 	if (info->max_replication_slots == 0)
-		add(report, "max_replication_slots", WS_CHECK_WARNING,
+		ws_check_report_add(report, "max_replication_slots", WS_CHECK_WARNING,
 			"max_replication_slots = 0: standbys and the WAL receiver cannot use slots, so the primary may remove WAL they still need");
 	else
-		add(report, "max_replication_slots", WS_CHECK_OK, "max_replication_slots = %d",
+		ws_check_report_add(report, "max_replication_slots", WS_CHECK_OK, "max_replication_slots = %d",
 			info->max_replication_slots);
 }
 
@@ -79,26 +76,26 @@ static void
 check_archiving(const struct ws_pg_server_info *info, struct ws_check_report *report)
 {
 	if (strcmp(info->archive_mode, "off") == 0)
-		add(report, "archive_mode", WS_CHECK_WARNING,
+		ws_check_report_add(report, "archive_mode", WS_CHECK_WARNING,
 			"archive_mode = off: WAL is not archived to the repository");
 	else if (info->role == WS_PG_STANDBY && strcmp(info->archive_mode, "on") == 0)
-		add(report, "archive_mode", WS_CHECK_OK,
+		ws_check_report_add(report, "archive_mode", WS_CHECK_OK,
 			"archive_mode = on: this standby archives nothing until it is promoted");
 	else
-		add(report, "archive_mode", WS_CHECK_OK, "archive_mode = %s", info->archive_mode);
+		ws_check_report_add(report, "archive_mode", WS_CHECK_OK, "archive_mode = %s", info->archive_mode);
 }
 
 static void
 check_rewind(const struct ws_pg_server_info *info, struct ws_check_report *report)
 {
 	if (!info->full_page_writes)
-		add(report, "full_page_writes", WS_CHECK_ERROR,
+		ws_check_report_add(report, "full_page_writes", WS_CHECK_ERROR,
 			"full_page_writes = off: base backups and pg_rewind are unsafe");
 	if (!info->wal_log_hints && !info->data_checksums)
-		add(report, "wal_log_hints", WS_CHECK_WARNING,
+		ws_check_report_add(report, "wal_log_hints", WS_CHECK_WARNING,
 			"neither wal_log_hints nor data checksums are on: a failed primary cannot rejoin with pg_rewind");
 	else
-		add(report, "wal_log_hints", WS_CHECK_OK, "pg_rewind can be used (%s)",
+		ws_check_report_add(report, "wal_log_hints", WS_CHECK_OK, "pg_rewind can be used (%s)",
 			info->data_checksums ? "data checksums" : "wal_log_hints = on");
 }
 
@@ -108,24 +105,24 @@ check_standby(const struct ws_pg_server_info *info, struct ws_check_report *repo
 	if (info->role != WS_PG_STANDBY)
 		return;
 	if (!info->hot_standby)
-		add(report, "hot_standby", WS_CHECK_WARNING,
+		ws_check_report_add(report, "hot_standby", WS_CHECK_WARNING,
 			"hot_standby = off: the standby accepts no read-only queries");
 	if (!info->primary_conninfo_known)
-		add(report, "primary_conninfo", WS_CHECK_WARNING,
+		ws_check_report_add(report, "primary_conninfo", WS_CHECK_WARNING,
 			"primary_conninfo is hidden from this role: grant it pg_monitor (or pg_read_all_settings)");
 	else if (!info->primary_conninfo_set)
-		add(report, "primary_conninfo", WS_CHECK_WARNING,
+		ws_check_report_add(report, "primary_conninfo", WS_CHECK_WARNING,
 			"primary_conninfo is empty: the standby replays only archived WAL and does not stream");
 	if (!info->can_read_stats)
-		add(report, "wal_receiver", WS_CHECK_WARNING,
+		ws_check_report_add(report, "wal_receiver", WS_CHECK_WARNING,
 			"WAL receiver state is hidden from this role: grant it pg_monitor (or pg_read_all_stats)");
 	else if (!info->primary_conninfo_set)
 		return;
 	else if (strcmp(info->wal_receiver_status, "streaming") != 0)
-		add(report, "wal_receiver", WS_CHECK_WARNING, "WAL receiver is %s, not streaming",
+		ws_check_report_add(report, "wal_receiver", WS_CHECK_WARNING, "WAL receiver is %s, not streaming",
 			info->wal_receiver_status[0] != '\0' ? info->wal_receiver_status : "not running");
 	else
-		add(report, "wal_receiver", WS_CHECK_OK, "streaming from the primary");
+		ws_check_report_add(report, "wal_receiver", WS_CHECK_OK, "streaming from the primary");
 }
 
 void

@@ -29,6 +29,11 @@ struct ws_check_report {
 	int count;
 };
 
+/* Add an item; silently ignored past WS_CHECK_MAX_ITEMS. */
+void ws_check_report_add(struct ws_check_report *report, const char *name,
+						 enum ws_check_level level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 void ws_server_checks_run(const struct ws_pg_server_info *info, struct ws_check_report *report);
 /* The worst level in the report. */
 enum ws_check_level ws_check_report_level(const struct ws_check_report *report);
