@@ -25,7 +25,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15
 	openssl util-linux procps iproute2
 )
-TEST_PACKAGES=(valgrind groff-base man-db)
+TEST_PACKAGES=(valgrind groff-base man-db s3cmd)
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -34,6 +34,10 @@ as_root() {
 install_packages() {
 	local wanted=("${PACKAGES[@]}")
 	[ "$mode" = test ] && wanted+=("${TEST_PACKAGES[@]}")
+	# Node for s3rver: Debian's, unless the machine already has a node and npm
+	if [ "$mode" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+		wanted+=(nodejs npm)
+	fi
 	local missing=()
 	for p in "${wanted[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -46,6 +50,16 @@ install_packages() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null || return 1
+}
+
+# s3rver, the S3 endpoint of the integration tests, from npm into build/
+install_s3rver() {
+	local dir="$top/build/node"
+	if [ ! -x "$dir/node_modules/.bin/s3rver" ]; then
+		echo "==> installing s3rver@3 from npm"
+		mkdir -p "$dir" && npm install --silent --no-audit --no-fund --prefix "$dir" s3rver@3 >/dev/null || return 1
+	fi
+	export S3RVER="$dir/node_modules/.bin/s3rver"
 }
 
 # configure and build in $1 with the remaining configure arguments
@@ -131,7 +145,9 @@ install_check() {
 integration_tests() {
 	local out
 	out=$(mktemp)
+	make -C "$top/$1" -s test/integration/s3_client >/dev/null || return 1
 	WALSHIP="$top/$1/src/walship" WALSHIPD="$top/$1/src/walshipd" \
+		S3_CLIENT="$top/$1/test/integration/s3_client" \
 		bash "$top/test/integration/run.sh" 2>&1 | tee "$out"
 	local rc=${PIPESTATUS[0]}
 	local line
@@ -151,6 +167,7 @@ if [ "$mode" = demo ]; then
 	WALSHIP="$top/build/src/walship" WALSHIPD="$top/build/src/walshipd" exec bash "$top/contrib/demo.sh"
 fi
 
+install_s3rver || { echo "setup: could not install s3rver" >&2; exit 1; }
 stage "unit tests" unit_tests build
 count_unit_logs "$top/build"
 stage "unit tests under valgrind" unit_tests_valgrind

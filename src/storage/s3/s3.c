@@ -40,6 +40,7 @@
 #include "storage/s3/s3.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,9 @@
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
-#define WS_S3_MIN_PART_SIZE ((size_t) 5 * 1024 * 1024)
-#define WS_S3_MAX_PART_SIZE ((size_t) 1024 * 1024 * 1024)
+#define WS_S3_MIN_PART_SIZE ((uint64_t) 5 * 1024 * 1024)
+/* S3's own limits on a part */
+#define WS_S3_MAX_PART_SIZE ((uint64_t) 5 * 1024 * 1024 * 1024)
 #define WS_S3_DEFAULT_PART_SIZE ((size_t) 16 * 1024 * 1024)
 #define WS_S3_MAX_PARTS 10000
 #define WS_S3_DEFAULT_TIMEOUT_MS 60000
@@ -244,10 +246,11 @@ ws_s3_http_error(enum ws_s3_op op, const char *bucket, const char *name, long st
 
 /* ---- small helpers ---- */
 
-static char *
-dup_or_null(const char *s)
+/* configuration strings: NULL and "" both mean "not set" */
+static bool
+is_set(const char *s)
 {
-	return s != NULL ? strdup(s) : NULL;
+	return s != NULL && s[0] != '\0';
 }
 
 static void
@@ -1449,33 +1452,35 @@ validate_config(const struct ws_s3_config *cfg, struct ws_error *err)
 {
 	bool host_style = cfg->uri_style == WS_S3_URI_HOST;
 
-	if (cfg->bucket == NULL || cfg->bucket[0] == '\0')
+	if (!is_set(cfg->bucket))
 		return ws_error_set(err, WS_ERR_CONFIG, "S3 bucket is not set");
 	if (!valid_bucket(cfg->bucket, host_style))
 		return ws_error_set(err, WS_ERR_CONFIG, "invalid S3 bucket name \"%s\"%s", cfg->bucket,
 							host_style ? " for host-style addressing (use path style)" : "");
-	if (cfg->endpoint == NULL || cfg->endpoint[0] == '\0')
+	if (!is_set(cfg->endpoint))
 		return ws_error_set(err, WS_ERR_CONFIG, "S3 endpoint is not set");
 	if (!valid_endpoint(cfg->endpoint))
 		return ws_error_set(err, WS_ERR_CONFIG,
 							"invalid S3 endpoint \"%s\": give a host name or host:port, "
 							"without scheme or path", cfg->endpoint);
-	if (cfg->region != NULL && cfg->region[0] != '\0' &&
+	if (is_set(cfg->region) &&
 		(!is_header_safe(cfg->region) || strchr(cfg->region, '/') != NULL))
 		return ws_error_set(err, WS_ERR_CONFIG, "invalid S3 region \"%s\"", cfg->region);
-	if (cfg->key == NULL || cfg->key[0] == '\0')
+	if (!is_set(cfg->key))
 		return ws_error_set(err, WS_ERR_CONFIG, "S3 access key is not set");
 	if (!is_header_safe(cfg->key) || strchr(cfg->key, '/') != NULL ||
 		strchr(cfg->key, ',') != NULL)
 		return ws_error_set(err, WS_ERR_CONFIG, "S3 access key contains invalid characters");
-	if (cfg->secret == NULL || cfg->secret[0] == '\0')
+	if (!is_set(cfg->secret))
 		return ws_error_set(err, WS_ERR_CONFIG, "S3 secret key is not set");
-	if (cfg->token != NULL && cfg->token[0] != '\0' && !is_header_safe(cfg->token))
+	if (is_set(cfg->token) && !is_header_safe(cfg->token))
 		return ws_error_set(err, WS_ERR_CONFIG, "S3 session token contains invalid characters");
 	if (cfg->part_size != 0 &&
-		(cfg->part_size < WS_S3_MIN_PART_SIZE || cfg->part_size > WS_S3_MAX_PART_SIZE))
+		((uint64_t) cfg->part_size < WS_S3_MIN_PART_SIZE ||
+		 (uint64_t) cfg->part_size > WS_S3_MAX_PART_SIZE))
 		return ws_error_set(err, WS_ERR_CONFIG,
-							"S3 part size %zu is out of range: must be between %zu and %zu bytes",
+							"S3 part size %zu is out of range: must be between %" PRIu64
+							" and %" PRIu64 " bytes",
 							cfg->part_size, WS_S3_MIN_PART_SIZE, WS_S3_MAX_PART_SIZE);
 	if (cfg->max_retries < 0 || cfg->max_retries > 100)
 		return ws_error_set(err, WS_ERR_CONFIG,
@@ -1544,18 +1549,17 @@ ws_storage_s3_new(const struct ws_s3_config *cfg, struct ws_storage **out,
 	}
 	d->bucket = strdup(cfg->bucket);
 	d->endpoint = strdup(cfg->endpoint);
-	d->region = strdup(cfg->region != NULL && cfg->region[0] != '\0' ?
-					   cfg->region : WS_S3_DEFAULT_REGION);
+	d->region = strdup(is_set(cfg->region) ? cfg->region : WS_S3_DEFAULT_REGION);
 	d->key = strdup(cfg->key);
 	d->secret = strdup(cfg->secret);
-	d->token = cfg->token != NULL && cfg->token[0] != '\0' ? strdup(cfg->token) : NULL;
-	d->ca_file = dup_or_null(cfg->ca_file);
-	d->ca_path = dup_or_null(cfg->ca_path);
+	d->token = is_set(cfg->token) ? strdup(cfg->token) : NULL;
+	d->ca_file = is_set(cfg->ca_file) ? strdup(cfg->ca_file) : NULL;
+	d->ca_path = is_set(cfg->ca_path) ? strdup(cfg->ca_path) : NULL;
 	d->path_style = cfg->uri_style == WS_S3_URI_PATH;
 	if (d->bucket == NULL || d->endpoint == NULL || d->region == NULL || d->key == NULL ||
-		d->secret == NULL || (cfg->token != NULL && cfg->token[0] != '\0' && d->token == NULL) ||
-		(cfg->ca_file != NULL && d->ca_file == NULL) ||
-		(cfg->ca_path != NULL && d->ca_path == NULL)) {
+		d->secret == NULL || (is_set(cfg->token) && d->token == NULL) ||
+		(is_set(cfg->ca_file) && d->ca_file == NULL) ||
+		(is_set(cfg->ca_path) && d->ca_path == NULL)) {
 		rc = ws_error_set(err, WS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}

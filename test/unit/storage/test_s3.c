@@ -223,6 +223,23 @@ test_config_checks(void **state)
 	assert_false(s->ops->features & WS_STORAGE_APPEND);
 	ws_storage_free(s);
 
+	/* "" is "not set" for the optional strings, as the option table gives them */
+	base_config(&cfg);
+	cfg.region = "";
+	cfg.token = "";
+	cfg.ca_file = "";
+	cfg.ca_path = "";
+	cfg.part_size = (size_t) 5 * 1024 * 1024;
+	assert_int_equal(ws_storage_s3_new(&cfg, &s, &err), WS_OK);
+	ws_storage_free(s);
+	if (sizeof(size_t) > 4) {
+		cfg.part_size = (size_t) 5 * 1024 * 1024 * 1024;
+		assert_int_equal(ws_storage_s3_new(&cfg, &s, &err), WS_OK);
+		ws_storage_free(s);
+		cfg.part_size++;
+		assert_config_error(&cfg, "must be between 5242880 and 5368709120 bytes");
+	}
+
 	base_config(&cfg);
 	cfg.bucket = NULL;
 	assert_config_error(&cfg, "S3 bucket is not set");
