@@ -73,6 +73,24 @@ ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_archi
 	return rc;
 }
 
+const char *
+ws_archive_base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+size_t
+ws_archive_object_max(const struct ws_stanza_db *db)
+{
+	size_t max = db->wal_segment_size > WS_SMALL_WAL_FILE_MAX ? db->wal_segment_size
+		: WS_SMALL_WAL_FILE_MAX;
+
+	/* incompressible data grows a little; the header and cipher add bytes */
+	return max + max / 8 + 1024 * 1024;
+}
+
 void
 ws_archive_close(struct ws_archive *a)
 {

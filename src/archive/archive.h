@@ -57,6 +57,23 @@ struct ws_push_result {
 	size_t stored_size;
 };
 
+/* "pg_wal/000000010000000000000001" -> "000000010000000000000001" */
+const char *ws_archive_base_name(const char *path);
+
+/* Largest encoded object of a cluster: a segment plus compression slack. */
+size_t ws_archive_object_max(const struct ws_stanza_db *db);
+
+/* Read, verify and encode the WAL file at path into obj. */
+int ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
+						   struct ws_object_header *header, struct ws_error *err);
+
+/*
+ * Store an encoded object under its WAL name, never replacing: the same
+ * content already there sets *already, different content is WS_ERR_EXISTS.
+ */
+int ws_archive_store(struct ws_archive *a, const char *name, const struct ws_buf *obj,
+					 const struct ws_object_header *header, bool *already, struct ws_error *err);
+
 /* archive-push: validate, encode and store the file at path. */
 int ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_result *res,
 					struct ws_error *err);

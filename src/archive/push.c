@@ -10,14 +10,6 @@
 #include "wal/segment.h"
 
 
-static const char *
-base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash != NULL ? slash + 1 : path;
-}
-
 /* The object is there already: the same checksum is success. */
 static int
 compare_existing(struct ws_archive *a, const char *objpath, const char *name,
@@ -47,43 +39,66 @@ compare_existing(struct ws_archive *a, const char *objpath, const char *name,
 }
 
 int
-ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_result *res,
-				struct ws_error *err)
+ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
+					   struct ws_object_header *header, struct ws_error *err)
 {
 	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
-	struct ws_storage_write_opts opts = {.no_overwrite = true};
-	const char *name = base_name(path);
-	struct ws_object_header header;
+	const char *name = ws_archive_base_name(path);
 	struct ws_buf data;
-	struct ws_buf obj;
-	char objpath[512];
 	size_t max;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	if ((rc = ws_archive_object_path(a, db, name, objpath, sizeof(objpath), err)) != WS_OK)
-		return rc;
 	max = ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name)
 		? db->wal_segment_size : WS_SMALL_WAL_FILE_MAX;
 	ws_buf_init(&data, max);
-	ws_buf_init(&obj, max + max / 8 + 1024 * 1024);
 	rc = ws_read_file(path, max, &data, err);
 	if (rc == WS_ERR_TOO_LARGE)
 		ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %zu bytes", path, max);
 	if (rc == WS_OK)
 		rc = ws_archive_verify_wal(db, name, &data, err);
 	if (rc == WS_OK)
-		rc = ws_object_encode(data.data, data.len, &a->params, &obj, &header, err);
-	if (rc == WS_OK) {
-		res->original_size = data.len;
-		res->stored_size = obj.len;
-		rc = ws_storage_put(a->repo, objpath, obj.data, obj.len, &opts, err);
-		if (rc == WS_ERR_EXISTS) {
-			rc = compare_existing(a, objpath, name, &header, err);
-			res->already_archived = rc == WS_OK;
-		}
-	}
+		rc = ws_object_encode(data.data, data.len, &a->params, obj, header, err);
 	ws_buf_free(&data);
+	return rc;
+}
+
+int
+ws_archive_store(struct ws_archive *a, const char *name, const struct ws_buf *obj,
+				 const struct ws_object_header *header, bool *already, struct ws_error *err)
+{
+	struct ws_storage_write_opts opts = {.no_overwrite = true};
+	char objpath[512];
+	int rc;
+
+	*already = false;
+	rc = ws_archive_object_path(a, ws_stanza_current(&a->stanza), name, objpath, sizeof(objpath), err);
+	if (rc == WS_OK)
+		rc = ws_storage_put(a->repo, objpath, obj->data, obj->len, &opts, err);
+	if (rc == WS_ERR_EXISTS) {
+		rc = compare_existing(a, objpath, name, header, err);
+		*already = rc == WS_OK;
+	}
+	return rc;
+}
+
+int
+ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_result *res,
+				struct ws_error *err)
+{
+	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
+	struct ws_object_header header;
+	struct ws_buf obj;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	ws_buf_init(&obj, ws_archive_object_max(db));
+	rc = ws_archive_encode_file(a, path, &obj, &header, err);
+	if (rc == WS_OK) {
+		res->original_size = (size_t) header.original_size;
+		res->stored_size = obj.len;
+		rc = ws_archive_store(a, ws_archive_base_name(path), &obj, &header,
+							  &res->already_archived, err);
+	}
 	ws_buf_free(&obj);
 	return rc;
 }

@@ -6,6 +6,7 @@
  * is not in the repository, so PostgreSQL goes on to streaming.
  */
 #include "archive/archive.h"
+#include "archive/push_async.h"
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
 
@@ -19,6 +20,13 @@ run_archive_push(struct ws_cmd_ctx *ctx)
 	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
 	if (rc != WS_OK)
 		return ws_exit_code_for_status(rc);
+	if (ws_config_bool(ctx->cfg, WS_OPT_ARCHIVE_ASYNC)) {
+		struct ws_async_push_result ares;
+
+		rc = ws_archive_push_async(ctx->cfg, &a, ctx->argv[0], &ares, &ctx->err);
+		ws_archive_close(&a);
+		return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_FAILURE;
+	}
 	rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
 	if (rc == WS_OK && res.already_archived)
 		ws_log_info(ctx->log, "archive-push", "WAL file \"%s\" was already archived with the same checksum",

@@ -1,0 +1,363 @@
+/*
+ * push_async.c — archive-push's asynchronous side: queue and hand off
+ */
+#include "archive/push_async.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/str.h"
+
+/* Over the cap: keep the primary alive, give up this segment, say so loudly. */
+static int
+drop(struct ws_archive *a, struct ws_spool *spool, const char *name, int64_t max_mib,
+	 struct ws_error *err)
+{
+	ws_log_warn(a->log, "archive-push",
+				"archive-push-queue-max (%lld MiB) exceeded: WAL file \"%s\" is DROPPED and NOT archived; "
+				"point-in-time recovery across it is impossible until the next backup",
+				(long long) max_mib, name);
+	return ws_spool_add_dropped(spool, name, err);
+}
+
+int
+ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const char *path,
+					  struct ws_async_push_result *res, struct ws_error *err)
+{
+	int64_t max_mib = ws_config_int(cfg, WS_OPT_ARCHIVE_PUSH_QUEUE_MAX);
+	const char *name = ws_archive_base_name(path);
+	struct ws_storage_write_opts opts = {.no_overwrite = true};
+	char message[WS_SPOOL_MSG_MAX];
+	struct ws_object_header header;
+	struct ws_spool_queue queue;
+	struct ws_spool spool;
+	struct ws_buf obj;
+	char file[64];
+	char spath[256];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
+	rc = ws_spool_open(cfg, &spool, err);
+	if (rc == WS_OK)
+		rc = ws_archive_encode_file(a, path, &obj, &header, err);
+	if (rc == WS_OK)
+		rc = ws_spool_read_error(&spool, message, sizeof(message), err);
+	if (rc == WS_OK && message[0] != '\0') {
+		/* the worker retries; PostgreSQL keeps the WAL until it succeeds */
+		ws_push_worker_start(cfg, a->log, err);
+		rc = ws_error_set(err, WS_ERR_IO, "asynchronous archiving failed: %s", message);
+		goto cleanup;
+	}
+	if (rc == WS_OK)
+		rc = ws_spool_queue_list(&spool, &queue, err);
+	if (rc != WS_OK)
+		goto cleanup;
+	if (max_mib > 0 && queue.bytes + obj.len > (uint64_t) max_mib * 1024 * 1024) {
+		ws_spool_queue_free(&queue);
+		res->dropped = true;
+		rc = drop(a, &spool, name, max_mib, err);
+		goto cleanup;
+	}
+	ws_spool_queue_free(&queue);
+	snprintf(file, sizeof(file), "queue/%s%s", name, WS_OBJECT_SUFFIX);
+	rc = ws_spool_path(&spool, file, spath, sizeof(spath), err);
+	if (rc == WS_OK)
+		rc = ws_storage_put(spool.store, spath, obj.data, obj.len, &opts, err);
+	if (rc == WS_ERR_EXISTS)
+		rc = WS_OK;         /* queued by an earlier attempt; the worker compares on upload */
+	if (rc == WS_OK) {
+		res->queued = true;
+		rc = ws_push_worker_start(cfg, a->log, err);
+	}
+
+cleanup:
+	ws_spool_close(&spool);
+	ws_buf_free(&obj);
+	return rc;
+}
+
+/* Try the worker lock without waiting; *fd stays open while held. */
+static int
+take_lock(struct ws_spool *spool, const struct ws_config *cfg, int *fd, struct ws_error *err)
+{
+	char rel[128];
+	char path[1024];
+	int rc;
+
+	*fd = -1;
+	if ((rc = ws_spool_path(spool, "worker.lock", rel, sizeof(rel), err)) != WS_OK)
+		return rc;
+	/* the spool directory exists once something was queued */
+	if (ws_snprintf(path, sizeof(path), "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0640);
+	if (*fd < 0 && errno == ENOENT)
+		return WS_ERR_EXISTS;   /* no spool yet: nothing was ever queued */
+	if (*fd < 0)
+		return ws_error_set(err, WS_ERR_IO, "could not open lock file \"%s\": %m", path);
+	if (lockf(*fd, F_TLOCK, 0) != 0) {
+		int busy = errno == EACCES || errno == EAGAIN;
+
+		close(*fd);
+		*fd = -1;
+		if (busy)
+			return WS_ERR_EXISTS;
+		return ws_error_set(err, WS_ERR_IO, "could not lock \"%s\": %m", path);
+	}
+	return WS_OK;
+}
+
+int
+ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err)
+{
+	pid_t child;
+	int status;
+
+	/*
+	 * Double fork: the worker is re-parented to init, so PostgreSQL's
+	 * archiver never waits for it and no zombie is left behind.
+	 */
+	child = fork();
+	if (child < 0)
+		return ws_error_set(err, WS_ERR_IO, "could not start the archive worker: %m");
+	if (child == 0) {
+		struct ws_error werr;
+		pid_t worker;
+
+		setsid();
+		worker = fork();
+		if (worker != 0)
+			_exit(worker < 0 ? 1 : 0);
+		if (ws_push_worker_run(cfg, log, &werr) != WS_OK)
+			ws_log_error(log, "archive-worker", "%s", werr.message);
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ws_error_set(err, WS_ERR_IO, "could not start the archive worker");
+	return WS_OK;
+}
+
+/* ---- the worker ---- */
+
+#define WORKER_IDLE_EXIT_MS 1000
+#define WORKER_POLL_MS 50
+
+struct worker_shared {
+	const struct ws_config *cfg;
+	struct ws_log *log;
+	pthread_mutex_t mutex;
+	struct ws_spool_queue queue;
+	int next;                    /* next queue index to take */
+	char (*inflight)[32];        /* names being uploaded, one slot per thread */
+	bool failed;                 /* an upload failed: stop taking new work */
+	int nthreads;
+};
+
+/*
+ * Take the next queued name nobody is uploading. A listing is used up
+ * before the spool is listed again, so a finished upload is not retaken
+ * from a listing made while it was in flight.
+ */
+static bool
+take_next(struct worker_shared *w, int slot, struct ws_spool *spool, char *name, size_t size)
+{
+	bool got = false;
+	struct ws_error err;
+
+	pthread_mutex_lock(&w->mutex);
+	if (w->next >= w->queue.count && !w->failed) {
+		ws_spool_queue_free(&w->queue);
+		w->next = 0;
+		if (ws_spool_queue_list(spool, &w->queue, &err) != WS_OK)
+			ws_spool_queue_free(&w->queue);
+	}
+	while (!w->failed && w->next < w->queue.count && !got) {
+		const char *candidate = w->queue.names[w->next++];
+		bool busy = false;
+
+		for (int t = 0; t < w->nthreads; t++)
+			busy = busy || strcmp(w->inflight[t], candidate) == 0;
+		if (!busy) {
+			ws_strlcpy(name, candidate, size);
+			ws_strlcpy(w->inflight[slot], candidate, sizeof(w->inflight[slot]));
+			got = true;
+		}
+	}
+	pthread_mutex_unlock(&w->mutex);
+	return got;
+}
+
+static int
+upload_one(struct ws_archive *a, struct ws_spool *spool, const char *name, struct ws_error *err)
+{
+	struct ws_object_header header;
+	struct ws_buf obj;
+	char file[64];
+	char spath[256];
+	bool already;
+	int rc;
+
+	snprintf(file, sizeof(file), "queue/%s%s", name, WS_OBJECT_SUFFIX);
+	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
+	rc = ws_spool_path(spool, file, spath, sizeof(spath), err);
+	if (rc == WS_OK)
+		rc = ws_storage_get(spool->store, spath, &obj, err);
+	if (rc == WS_ERR_NOT_FOUND) {
+		/* another thread finished it after this listing was made */
+		ws_buf_free(&obj);
+		return WS_OK;
+	}
+	if (rc == WS_OK)
+		rc = ws_object_header_decode(obj.data, obj.len, &header, err);
+	if (rc == WS_OK)
+		rc = ws_archive_store(a, name, &obj, &header, &already, err);
+	/* only once the repository has it does the spool copy go */
+	if (rc == WS_OK)
+		rc = spool->store->ops->remove(spool->store, spath, err);
+	ws_buf_free(&obj);
+	return rc;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+struct worker_thread {
+	struct worker_shared *w;
+	int slot;
+};
+
+static void *
+worker_thread_main(void *arg)
+{
+	struct worker_thread *t = arg;
+	struct worker_shared *w = t->w;
+	const struct timespec pause = {0, WORKER_POLL_MS * 1000000L};
+	struct ws_archive a;
+	struct ws_spool spool;
+	struct ws_error err;
+	long idle_since = now_ms();
+	char name[32];
+
+	/* each thread has its own connections: curl handles are not shared */
+	if (ws_archive_open(w->cfg, w->log, &a, &err) != WS_OK) {
+		ws_log_error(w->log, "archive-worker", "%s", err.message);
+		return NULL;
+	}
+	if (ws_spool_open(w->cfg, &spool, &err) != WS_OK) {
+		ws_archive_close(&a);
+		return NULL;
+	}
+	while (now_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
+		if (!take_next(w, t->slot, &spool, name, sizeof(name))) {
+			if (w->failed)
+				break;
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		if (upload_one(&a, &spool, name, &err) != WS_OK) {
+			struct ws_error ignored;
+
+			ws_log_error(w->log, "archive-worker", "could not archive WAL file \"%s\": %s", name, err.message);
+			ws_spool_write_error(&spool, name, err.message, &ignored);
+			pthread_mutex_lock(&w->mutex);
+			w->failed = true;
+			pthread_mutex_unlock(&w->mutex);
+		} else {
+			ws_log_debug(w->log, "archive-worker", "archived WAL file \"%s\"", name);
+		}
+		pthread_mutex_lock(&w->mutex);
+		w->inflight[t->slot][0] = '\0';
+		pthread_mutex_unlock(&w->mutex);
+		idle_since = now_ms();
+	}
+	ws_spool_close(&spool);
+	ws_archive_close(&a);
+	return NULL;
+}
+
+/* Run nthreads uploaders until the queue stays empty or one fails. */
+static int
+run_threads(struct worker_shared *w, struct ws_error *err)
+{
+	struct worker_thread *threads = calloc((size_t) w->nthreads, sizeof(*threads));
+	pthread_t *ids = calloc((size_t) w->nthreads, sizeof(*ids));
+	int started = 0;
+
+	if (threads == NULL || ids == NULL) {
+		free(threads);
+		free(ids);
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory starting the archive worker");
+	}
+	for (; started < w->nthreads; started++) {
+		threads[started].w = w;
+		threads[started].slot = started;
+		if (pthread_create(&ids[started], NULL, worker_thread_main, &threads[started]) != 0)
+			break;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(ids[i], NULL);
+	free(threads);
+	free(ids);
+	if (started == 0)
+		return ws_error_set(err, WS_ERR_IO, "could not start archive worker threads");
+	return WS_OK;
+}
+
+int
+ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err)
+{
+	struct worker_shared w;
+	struct ws_spool spool;
+	struct ws_error ignored;
+	int lock_fd = -1;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.log = log;
+	w.nthreads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
+	if ((rc = ws_spool_open(cfg, &spool, err)) != WS_OK)
+		return rc;
+	w.inflight = calloc((size_t) w.nthreads, sizeof(*w.inflight));
+	if (w.inflight == NULL) {
+		ws_spool_close(&spool);
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory starting the archive worker");
+	}
+	pthread_mutex_init(&w.mutex, NULL);
+	/*
+	 * A file queued just as the threads went idle would wait for the next
+	 * archive-push: look once more after letting go of the lock.
+	 */
+	while ((rc = take_lock(&spool, cfg, &lock_fd, err)) == WS_OK) {
+		rc = run_threads(&w, err);
+		close(lock_fd);
+		lock_fd = -1;
+		if (rc != WS_OK || w.failed)
+			break;
+		ws_spool_clear_error(&spool, &ignored);
+		ws_spool_queue_free(&w.queue);
+		w.next = 0;
+		if (ws_spool_queue_list(&spool, &w.queue, &ignored) != WS_OK || w.queue.count == 0)
+			break;
+	}
+	if (rc == WS_ERR_EXISTS)
+		rc = WS_OK;             /* another worker is at it, or nothing to do */
+	pthread_mutex_destroy(&w.mutex);
+	ws_spool_queue_free(&w.queue);
+	free(w.inflight);
+	ws_spool_close(&spool);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/*
+ * push_async.h — archive-async: queue in the spool, upload in the background
+ *
+ * archive-push encodes and verifies the segment as in sync mode, then
+ * stores the object in the local spool (fsynced) and returns: PostgreSQL may
+ * recycle the segment at once. A detached worker uploads queued objects in
+ * WAL order with process-max threads and exits when the queue stays empty.
+ * A failed upload leaves the object queued and records the error, which
+ * the next archive-push reports (so PostgreSQL keeps its WAL and retries)
+ * and `walship check` shows.
+ */
+#ifndef WALSHIP_ARCHIVE_PUSH_ASYNC_H
+#define WALSHIP_ARCHIVE_PUSH_ASYNC_H
+
+#include "archive/archive.h"
+#include "archive/spool.h"
+#include "config/config.h"
+
+struct ws_async_push_result {
+	bool dropped;             /* over archive-push-queue-max: not archived */
+	bool queued;
+};
+
+int ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const char *path,
+						  struct ws_async_push_result *res, struct ws_error *err);
+
+/*
+ * The worker's body: returns when the queue has been empty for a while or
+ * after an upload failed. Another running worker makes it return at once.
+ */
+int ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err);
+
+/* Start a detached worker unless one holds the lock. */
+int ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * spool.c — the local queue of asynchronous archiving (spool.h)
+ */
+#include "archive/spool.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/object.h"
+#include "common/str.h"
+
+int
+ws_spool_open(const struct ws_config *cfg, struct ws_spool *spool, struct ws_error *err)
+{
+	memset(spool, 0, sizeof(*spool));
+	ws_strlcpy(spool->stanza, ws_config_str(cfg, WS_OPT_STANZA), sizeof(spool->stanza));
+	return ws_storage_posix_new(ws_config_str(cfg, WS_OPT_SPOOL_PATH), &spool->store, err);
+}
+
+void
+ws_spool_close(struct ws_spool *spool)
+{
+	ws_storage_free(spool->store);
+	spool->store = NULL;
+}
+
+int
+ws_spool_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
+			  struct ws_error *err)
+{
+	if (ws_snprintf(buf, size, "%s/push/%s", spool->stanza, file) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	return WS_OK;
+}
+
+struct collect {
+	struct ws_spool_queue *q;
+	int cap;
+};
+
+static int
+collect_name(const char *path, const struct ws_storage_info *info, void *arg,
+			 struct ws_error *err)
+{
+	struct collect *c = arg;
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base != NULL ? base + 1 : path;
+	len = strlen(base);
+	if (!ws_str_has_suffix(base, WS_OBJECT_SUFFIX) || len >= sizeof(c->q->names[0]))
+		return WS_OK;
+	if (c->q->count == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 64;
+		char (*grown)[32] = realloc(c->q->names, (size_t) cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return ws_error_set(err, WS_ERR_NOMEM, "out of memory listing the spool");
+		c->q->names = grown;
+		c->cap = cap;
+	}
+	memcpy(c->q->names[c->q->count], base, len - strlen(WS_OBJECT_SUFFIX));
+	c->q->names[c->q->count][len - strlen(WS_OBJECT_SUFFIX)] = '\0';
+	c->q->count++;
+	c->q->bytes += info->size;
+	return WS_OK;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+ws_spool_queue_list(struct ws_spool *spool, struct ws_spool_queue *q, struct ws_error *err)
+{
+	struct collect c = {q, 0};
+	char dir[128];
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if ((rc = ws_spool_path(spool, "queue", dir, sizeof(dir), err)) != WS_OK)
+		return rc;
+	rc = spool->store->ops->list(spool->store, dir, collect_name, &c, err);
+	if (rc != WS_OK) {
+		ws_spool_queue_free(q);
+		return rc;
+	}
+	/* WAL file names sort in WAL order */
+	qsort(q->names, (size_t) q->count, sizeof(q->names[0]), compare_names);
+	return WS_OK;
+}
+
+void
+ws_spool_queue_free(struct ws_spool_queue *q)
+{
+	free(q->names);
+	memset(q, 0, sizeof(*q));
+}
+
+static int
+read_small(struct ws_spool *spool, const char *file, char *text, size_t size,
+		   struct ws_error *err)
+{
+	struct ws_buf buf;
+	char path[128];
+	int rc;
+
+	text[0] = '\0';
+	if ((rc = ws_spool_path(spool, file, path, sizeof(path), err)) != WS_OK)
+		return rc;
+	ws_buf_init(&buf, size - 1);
+	rc = ws_storage_get(spool->store, path, &buf, err);
+	if (rc == WS_OK)
+		ws_strlcpy(text, ws_buf_str(&buf), size);
+	ws_buf_free(&buf);
+	return rc == WS_ERR_NOT_FOUND ? WS_OK : rc;
+}
+
+static int
+write_small(struct ws_spool *spool, const char *file, const char *text, struct ws_error *err)
+{
+	char path[128];
+	int rc;
+
+	if ((rc = ws_spool_path(spool, file, path, sizeof(path), err)) != WS_OK)
+		return rc;
+	return ws_storage_put(spool->store, path, text, strlen(text), NULL, err);
+}
+
+int
+ws_spool_read_error(struct ws_spool *spool, char *message, size_t size, struct ws_error *err)
+{
+	return read_small(spool, "error", message, size, err);
+}
+
+int
+ws_spool_write_error(struct ws_spool *spool, const char *walname, const char *message,
+					 struct ws_error *err)
+{
+	char text[WS_SPOOL_MSG_MAX];
+
+	snprintf(text, sizeof(text), "%s: %s", walname, message);
+	return write_small(spool, "error", text, err);
+}
+
+int
+ws_spool_clear_error(struct ws_spool *spool, struct ws_error *err)
+{
+	char path[128];
+	int rc;
+
+	if ((rc = ws_spool_path(spool, "error", path, sizeof(path), err)) != WS_OK)
+		return rc;
+	return spool->store->ops->remove(spool->store, path, err);
+}
+
+int
+ws_spool_read_dropped(struct ws_spool *spool, uint64_t *count, char *last, size_t size,
+					  struct ws_error *err)
+{
+	char text[128];
+	char name[64] = "";
+	int rc;
+
+	*count = 0;
+	last[0] = '\0';
+	if ((rc = read_small(spool, "dropped", text, sizeof(text), err)) != WS_OK || text[0] == '\0')
+		return rc;
+	if (sscanf(text, "%" SCNu64 " %63s", count, name) != 2)
+		return ws_error_set(err, WS_ERR_CORRUPT, "spool file \"dropped\" is corrupt");
+	ws_strlcpy(last, name, size);
+	return WS_OK;
+}
+
+int
+ws_spool_add_dropped(struct ws_spool *spool, const char *walname, struct ws_error *err)
+{
+	char last[64];
+	char text[128];
+	uint64_t count;
+	int rc;
+
+	if ((rc = ws_spool_read_dropped(spool, &count, last, sizeof(last), err)) != WS_OK)
+		return rc;
+	snprintf(text, sizeof(text), "%" PRIu64 " %s\n", count + 1, walname);
+	return write_small(spool, "dropped", text, err);
+}

@@ -1,0 +1,57 @@
+/*
+ * spool.h — the local queue of asynchronous archiving
+ *
+ * Under <spool-path>/<stanza>/push/:
+ *   queue/<walname>.ws   encoded objects waiting for upload (fsynced)
+ *   error                the worker's last failure: "<walname>: <message>"
+ *   dropped              count and name of WAL dropped over archive-push-queue-max
+ *   worker.lock          flock()ed by the one running worker
+ * The spool is a posix storage, so every file in it is written atomically.
+ */
+#ifndef WALSHIP_ARCHIVE_SPOOL_H
+#define WALSHIP_ARCHIVE_SPOOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "config/config.h"
+#include "storage/storage.h"
+
+#define WS_SPOOL_MSG_MAX 1024
+
+struct ws_spool {
+	struct ws_storage *store;
+	char stanza[64];
+};
+
+int ws_spool_open(const struct ws_config *cfg, struct ws_spool *spool, struct ws_error *err);
+void ws_spool_close(struct ws_spool *spool);
+
+/* "<stanza>/push/<file>" */
+int ws_spool_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
+				  struct ws_error *err);
+
+/* Queued WAL names in WAL order, and the bytes they take. */
+struct ws_spool_queue {
+	char (*names)[32];
+	int count;
+	uint64_t bytes;
+};
+
+int ws_spool_queue_list(struct ws_spool *spool, struct ws_spool_queue *q, struct ws_error *err);
+void ws_spool_queue_free(struct ws_spool_queue *q);
+
+/* The worker's last error; message "" when there is none. */
+int ws_spool_read_error(struct ws_spool *spool, char *message, size_t size, struct ws_error *err);
+int ws_spool_write_error(struct ws_spool *spool, const char *walname, const char *message,
+						 struct ws_error *err);
+int ws_spool_clear_error(struct ws_spool *spool, struct ws_error *err);
+
+/* Record a dropped WAL file; read how many were dropped and the last. */
+int ws_spool_add_dropped(struct ws_spool *spool, const char *walname, struct ws_error *err);
+int ws_spool_read_dropped(struct ws_spool *spool, uint64_t *count, char *last, size_t size,
+						  struct ws_error *err);
+
+#endif
