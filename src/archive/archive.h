@@ -79,6 +79,18 @@ int ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_resul
 					struct ws_error *err);
 
 /*
+ * Find walname's object, newest cluster first; *found says whose it is.
+ * WS_ERR_NOT_FOUND when no cluster of the stanza has it.
+ */
+int ws_archive_fetch_object(struct ws_archive *a, const char *walname, struct ws_buf *obj,
+							const struct ws_stanza_db **found, struct ws_error *err);
+
+/* Decode, verify and write an object atomically to dest. */
+int ws_archive_restore_object(struct ws_archive *a, const struct ws_stanza_db *db,
+							  const char *walname, const struct ws_buf *obj, const char *dest,
+							  struct ws_error *err);
+
+/*
  * archive-get: fetch walname and write it atomically to dest.
  * WS_ERR_NOT_FOUND when the repository does not have it.
  */

@@ -14,8 +14,8 @@
  * The newest cluster first: after stanza-upgrade, recovery of the old
  * cluster still finds its WAL under the older archive id.
  */
-static int
-fetch_object(struct ws_archive *a, const char *walname, struct ws_buf *obj,
+int
+ws_archive_fetch_object(struct ws_archive *a, const char *walname, struct ws_buf *obj,
 			 const struct ws_stanza_db **found, struct ws_error *err)
 {
 	char objpath[512];
@@ -37,34 +37,45 @@ fetch_object(struct ws_archive *a, const char *walname, struct ws_buf *obj,
 }
 
 int
-ws_archive_get(struct ws_archive *a, const char *walname, const char *dest,
-			   struct ws_error *err)
+ws_archive_restore_object(struct ws_archive *a, const struct ws_stanza_db *db, const char *walname,
+						  const struct ws_buf *obj, const char *dest, struct ws_error *err)
 {
-	const struct ws_stanza_db *db = NULL;
 	bool segment = ws_wal_is_segment_name(walname) || ws_wal_is_partial_name(walname);
+	size_t max = segment ? db->wal_segment_size : WS_SMALL_WAL_FILE_MAX;
 	struct ws_object_header header;
-	struct ws_buf obj;
 	struct ws_buf data;
-	size_t max = WS_SMALL_WAL_FILE_MAX;
 	int rc;
 
-	for (int i = 0; i < a->stanza.ndbs; i++) {
-		if (a->stanza.dbs[i].wal_segment_size > max)
-			max = a->stanza.dbs[i].wal_segment_size;
-	}
-	ws_buf_init(&obj, max + max / 8 + 1024 * 1024);
 	ws_buf_init(&data, max);
-	rc = fetch_object(a, walname, &obj, &db, err);
-	if (rc == WS_OK)
-		rc = ws_object_decode(obj.data, obj.len, a->stanza.encrypted ? a->key : NULL,
-							  segment ? db->wal_segment_size : max, &data, &header, err);
+	rc = ws_object_decode(obj->data, obj->len, a->stanza.encrypted ? a->key : NULL, max, &data,
+						  &header, err);
 	if (rc == WS_OK)
 		rc = ws_archive_verify_wal(db, walname, &data, err);
 	if (rc == WS_ERR_CORRUPT)
 		ws_error_prefix(err, "WAL file \"%s\" in the repository failed verification", walname);
 	if (rc == WS_OK)
 		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
-	ws_buf_free(&obj);
 	ws_buf_free(&data);
+	return rc;
+}
+
+int
+ws_archive_get(struct ws_archive *a, const char *walname, const char *dest,
+			   struct ws_error *err)
+{
+	const struct ws_stanza_db *db = NULL;
+	size_t max = 0;
+	struct ws_buf obj;
+	int rc;
+
+	for (int i = 0; i < a->stanza.ndbs; i++) {
+		if (ws_archive_object_max(&a->stanza.dbs[i]) > max)
+			max = ws_archive_object_max(&a->stanza.dbs[i]);
+	}
+	ws_buf_init(&obj, max);
+	rc = ws_archive_fetch_object(a, walname, &obj, &db, err);
+	if (rc == WS_OK)
+		rc = ws_archive_restore_object(a, db, walname, &obj, dest, err);
+	ws_buf_free(&obj);
 	return rc;
 }

@@ -3,15 +3,13 @@
  */
 #include "archive/push_async.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/detach.h"
 #include "common/str.h"
 
 /* Over the cap: keep the primary alive, give up this segment, say so loudly. */
@@ -83,65 +81,38 @@ cleanup:
 	return rc;
 }
 
-/* Try the worker lock without waiting; *fd stays open while held. */
 static int
 take_lock(struct ws_spool *spool, const struct ws_config *cfg, int *fd, struct ws_error *err)
 {
 	char rel[128];
-	char path[1024];
 	int rc;
 
-	*fd = -1;
 	if ((rc = ws_spool_path(spool, "worker.lock", rel, sizeof(rel), err)) != WS_OK)
 		return rc;
-	/* the spool directory exists once something was queued */
-	if (ws_snprintf(path, sizeof(path), "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
-		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
-	*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0640);
-	if (*fd < 0 && errno == ENOENT)
-		return WS_ERR_EXISTS;   /* no spool yet: nothing was ever queued */
-	if (*fd < 0)
-		return ws_error_set(err, WS_ERR_IO, "could not open lock file \"%s\": %m", path);
-	if (lockf(*fd, F_TLOCK, 0) != 0) {
-		int busy = errno == EACCES || errno == EAGAIN;
+	return ws_spool_try_lock(cfg, rel, fd, err);
+}
 
-		close(*fd);
-		*fd = -1;
-		if (busy)
-			return WS_ERR_EXISTS;
-		return ws_error_set(err, WS_ERR_IO, "could not lock \"%s\": %m", path);
-	}
-	return WS_OK;
+struct worker_start {
+	const struct ws_config *cfg;
+	struct ws_log *log;
+};
+
+static void
+worker_body(void *arg)
+{
+	struct worker_start *start = arg;
+	struct ws_error err;
+
+	if (ws_push_worker_run(start->cfg, start->log, &err) != WS_OK)
+		ws_log_error(start->log, "archive-worker", "%s", err.message);
 }
 
 int
 ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err)
 {
-	pid_t child;
-	int status;
+	struct worker_start start = {cfg, log};
 
-	/*
-	 * Double fork: the worker is re-parented to init, so PostgreSQL's
-	 * archiver never waits for it and no zombie is left behind.
-	 */
-	child = fork();
-	if (child < 0)
-		return ws_error_set(err, WS_ERR_IO, "could not start the archive worker: %m");
-	if (child == 0) {
-		struct ws_error werr;
-		pid_t worker;
-
-		setsid();
-		worker = fork();
-		if (worker != 0)
-			_exit(worker < 0 ? 1 : 0);
-		if (ws_push_worker_run(cfg, log, &werr) != WS_OK)
-			ws_log_error(log, "archive-worker", "%s", werr.message);
-		_exit(0);
-	}
-	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return ws_error_set(err, WS_ERR_IO, "could not start the archive worker");
-	return WS_OK;
+	return ws_run_detached(worker_body, &start, err);
 }
 
 /* ---- the worker ---- */

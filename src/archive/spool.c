@@ -3,12 +3,16 @@
  */
 #include "archive/spool.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archive/object.h"
+#include "common/fileio.h"
 #include "common/str.h"
 
 int
@@ -32,6 +36,48 @@ ws_spool_path(const struct ws_spool *spool, const char *file, char *buf, size_t 
 {
 	if (ws_snprintf(buf, size, "%s/push/%s", spool->stanza, file) != WS_OK)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	return WS_OK;
+}
+
+int
+ws_spool_get_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
+				  struct ws_error *err)
+{
+	if (ws_snprintf(buf, size, "%s/get/%s", spool->stanza, file) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	return WS_OK;
+}
+
+int
+ws_spool_try_lock(const struct ws_config *cfg, const char *rel, int *fd, struct ws_error *err)
+{
+	char path[1024];
+
+	*fd = -1;
+	if (ws_snprintf(path, sizeof(path), "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0640);
+	if (*fd < 0 && errno == ENOENT) {
+		char dir[1024];
+		int rc;
+
+		ws_strlcpy(dir, path, sizeof(dir));
+		*strrchr(dir, '/') = '\0';
+		if ((rc = ws_mkdir_p(dir, 0750, err)) != WS_OK)
+			return rc;
+		*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0640);
+	}
+	if (*fd < 0)
+		return ws_error_set(err, WS_ERR_IO, "could not open lock file \"%s\": %m", path);
+	if (lockf(*fd, F_TLOCK, 0) != 0) {
+		int busy = errno == EACCES || errno == EAGAIN;
+
+		close(*fd);
+		*fd = -1;
+		if (busy)
+			return WS_ERR_EXISTS;
+		return ws_error_set(err, WS_ERR_IO, "could not lock \"%s\": %m", path);
+	}
 	return WS_OK;
 }
 

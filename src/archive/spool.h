@@ -1,7 +1,8 @@
 /*
  * spool.h — the local queue of asynchronous archiving
  *
- * Under <spool-path>/<stanza>/push/:
+ * Under <spool-path>/<stanza>/get/: prefetched objects "<walname>.ws" and
+ * worker.lock. Under <spool-path>/<stanza>/push/:
  *   queue/<walname>.ws   encoded objects waiting for upload (fsynced)
  *   error                the worker's last failure: "<walname>: <message>"
  *   dropped              count and name of WAL dropped over archive-push-queue-max
@@ -32,6 +33,16 @@ void ws_spool_close(struct ws_spool *spool);
 /* "<stanza>/push/<file>" */
 int ws_spool_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
 				  struct ws_error *err);
+/* "<stanza>/get/<file>": archive-get's prefetched objects */
+int ws_spool_get_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
+					  struct ws_error *err);
+
+/*
+ * Take the lock file at spool-relative path rel without waiting; *fd stays
+ * open while it is held; the directory is created when missing.
+ * WS_ERR_EXISTS when another process holds it.
+ */
+int ws_spool_try_lock(const struct ws_config *cfg, const char *rel, int *fd, struct ws_error *err);
 
 /* Queued WAL names in WAL order, and the bytes they take. */
 struct ws_spool_queue {

@@ -6,6 +6,7 @@
  * is not in the repository, so PostgreSQL goes on to streaming.
  */
 #include "archive/archive.h"
+#include "archive/prefetch.h"
 #include "archive/push_async.h"
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
@@ -47,7 +48,10 @@ run_archive_get(struct ws_cmd_ctx *ctx)
 	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
 	if (rc != WS_OK)
 		return ws_exit_code_for_status(rc);
-	rc = ws_archive_get(&a, ctx->argv[0], ctx->argv[1], &ctx->err);
+	if (ws_config_int(ctx->cfg, WS_OPT_ARCHIVE_GET_QUEUE_MAX) > 0)
+		rc = ws_archive_get_prefetched(ctx->cfg, &a, ctx->argv[0], ctx->argv[1], &ctx->err);
+	else
+		rc = ws_archive_get(&a, ctx->argv[0], ctx->argv[1], &ctx->err);
 	ws_archive_close(&a);
 	if (rc == WS_ERR_NOT_FOUND) {
 		/* normal at the end of the archive: say it quietly, no error line */

@@ -2,6 +2,7 @@
  * cmd_check.c — walship check: is this PostgreSQL ready for walship?
  */
 #include "archive/archive_check.h"
+#include "archive/spool.h"
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
 #include "common/buf.h"
@@ -67,6 +68,35 @@ check_archive(struct ws_cmd_ctx *ctx, struct ws_pg_conn *conn, struct ws_check_r
 	ws_archive_close(&a);
 }
 
+/* What the asynchronous worker left behind: its last error, dropped WAL. */
+static void
+check_spool(struct ws_cmd_ctx *ctx, struct ws_check_report *report)
+{
+	char message[WS_SPOOL_MSG_MAX];
+	char last[64];
+	struct ws_spool spool;
+	struct ws_error err;
+	uint64_t dropped = 0;
+
+	if (ws_spool_open(ctx->cfg, &spool, &err) != WS_OK ||
+		ws_spool_read_error(&spool, message, sizeof(message), &err) != WS_OK ||
+		ws_spool_read_dropped(&spool, &dropped, last, sizeof(last), &err) != WS_OK) {
+		ws_check_report_add(report, "archive-async", WS_CHECK_ERROR, "%s", err.message);
+		ws_spool_close(&spool);
+		return;
+	}
+	if (message[0] != '\0')
+		ws_check_report_add(report, "archive-async", WS_CHECK_ERROR,
+							"the archive worker failed: %s", message);
+	else
+		ws_check_report_add(report, "archive-async", WS_CHECK_OK, "the archive worker reports no error");
+	if (dropped > 0)
+		ws_check_report_add(report, "archive-push-queue-max", WS_CHECK_WARNING,
+							"%llu WAL files were dropped over archive-push-queue-max, the last %s: take a new backup",
+							(unsigned long long) dropped, last);
+	ws_spool_close(&spool);
+}
+
 static int
 print_report(struct ws_cmd_ctx *ctx, const struct ws_check_view *view)
 {
@@ -115,6 +145,8 @@ run_check(struct ws_cmd_ctx *ctx)
 	if (info.role == WS_PG_PRIMARY && strcmp(info.archive_mode, "off") != 0 &&
 		!ws_cmd_flag(ctx, "no-archive-check"))
 		check_archive(ctx, conn, &report);
+	if (info.role == WS_PG_PRIMARY && ws_config_bool(ctx->cfg, WS_OPT_ARCHIVE_ASYNC))
+		check_spool(ctx, &report);
 	view.target = ws_pg_target(conn);
 	view.tls = ws_pg_uses_tls(conn);
 	view.info = &info;

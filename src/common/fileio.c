@@ -224,3 +224,41 @@ cleanup:
 	}
 	return rc;
 }
+
+/*
+ * Create the directory path (absolute) and any missing parents. Each
+ * directory we create is fsync'd into its parent, so that a committed
+ * object is reachable after a crash.
+ */
+int
+ws_mkdir_p(const char *path, mode_t mode, struct ws_error *err)
+{
+	char dir[PATH_MAX];
+	size_t len;
+	int rc;
+
+	if (ws_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return ws_error_set(err, WS_ERR_INVALID,
+							"file name \"%s\" is too long", path);
+	len = strlen(dir);
+
+	/* skip the leading '/': the file system root always exists */
+	for (size_t i = 1; i <= len; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		if (dir[i - 1] == '/')
+			continue;           /* "//" in the root given by the user */
+		dir[i] = '\0';
+		if (mkdir(dir, mode) == 0) {
+			rc = ws_fsync_parent_dir(dir, err);
+			if (rc != WS_OK)
+				return rc;
+		} else if (errno != EEXIST) {
+			return ws_error_set(err, WS_ERR_IO,
+								"could not create directory \"%s\": %m", dir);
+		}
+		if (i < len)
+			dir[i] = '/';
+	}
+	return WS_OK;
+}

@@ -28,6 +28,9 @@ int ws_write_file_atomic(const char *path, const void *data, size_t len,
 /* fsync a directory so that entries created or renamed in it are durable. */
 int ws_fsync_dir(const char *dir, struct ws_error *err);
 
+/* mkdir -p for an absolute path; each new directory is fsynced into its parent. */
+int ws_mkdir_p(const char *path, mode_t mode, struct ws_error *err);
+
 /* fsync the directory that contains path. */
 int ws_fsync_parent_dir(const char *path, struct ws_error *err);
 

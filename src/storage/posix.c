@@ -92,44 +92,6 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/*
- * Create the directory path (absolute) and any missing parents. Each
- * directory we create is fsync'd into its parent, so that a committed
- * object is reachable after a crash.
- */
-static int
-make_dirs(const char *path, struct ws_error *err)
-{
-	char dir[PATH_MAX];
-	size_t len;
-	int rc;
-
-	if (ws_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
-		return ws_error_set(err, WS_ERR_INVALID,
-							"file name \"%s\" is too long", path);
-	len = strlen(dir);
-
-	/* skip the leading '/': the file system root always exists */
-	for (size_t i = 1; i <= len; i++) {
-		if (dir[i] != '/' && dir[i] != '\0')
-			continue;
-		if (dir[i - 1] == '/')
-			continue;           /* "//" in the root given by the user */
-		dir[i] = '\0';
-		if (mkdir(dir, WS_POSIX_DIR_MODE) == 0) {
-			rc = ws_fsync_parent_dir(dir, err);
-			if (rc != WS_OK)
-				return rc;
-		} else if (errno != EEXIST) {
-			return ws_error_set(err, WS_ERR_IO,
-								"could not create directory \"%s\": %m", dir);
-		}
-		if (i < len)
-			dir[i] = '/';
-	}
-	return WS_OK;
-}
-
 /* the directory part of an absolute file path, into dir */
 static void
 dir_name(const char *path, char *dir, size_t dirsize)
@@ -170,7 +132,7 @@ open_temp(struct ws_storage_write *w, struct ws_error *err)
 			int rc;
 
 			dir_name(w->final, dir, sizeof(dir));
-			rc = make_dirs(dir, err);
+			rc = ws_mkdir_p(dir, WS_POSIX_DIR_MODE, err);
 			if (rc != WS_OK)
 				return rc;
 			made_dirs = true;
