@@ -117,6 +117,7 @@ ws_archive_summarize(struct ws_storage *repo, const struct ws_stanza_info *stanz
 	rc = repo->ops->list(repo, prefix, visit, &w, err);
 	if (rc != WS_OK)
 		return rc;
-	qsort(sum->ranges, (size_t) sum->nranges, sizeof(sum->ranges[0]), compare_ranges);
+	if (sum->nranges > 1)
+		qsort(sum->ranges, (size_t) sum->nranges, sizeof(sum->ranges[0]), compare_ranges);
 	return WS_OK;
 }

@@ -136,7 +136,8 @@ ws_spool_queue_list(struct ws_spool *spool, struct ws_spool_queue *q, struct ws_
 		return rc;
 	}
 	/* WAL file names sort in WAL order */
-	qsort(q->names, (size_t) q->count, sizeof(q->names[0]), compare_names);
+	if (q->count > 1)
+		qsort(q->names, (size_t) q->count, sizeof(q->names[0]), compare_names);
 	return WS_OK;
 }
 

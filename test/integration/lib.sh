@@ -801,3 +801,51 @@ json_type() {
 json_valid() {
 	[ "$(json_sql "$1" "$2" "jsonb_typeof(j)" 2>/dev/null)" = object ]
 }
+
+# ---------------------------------------------------------------------------
+# Archiving: walship as PostgreSQL's archive_command / restore_command
+# ---------------------------------------------------------------------------
+
+# walship_pg_bin — print the path of a copy of $WALSHIP in $WS_TMP/bin, for
+# archive_command and restore_command: the user postgres can execute it
+# wherever the build is, and a rebuild during the test does not swap the
+# binary under a running cluster (set WALSHIP=$(walship_pg_bin) to use the
+# copy everywhere)
+walship_pg_bin() {
+	if [ ! -x "$WS_TMP/bin/walship" ]; then
+		{ mkdir -p "$WS_TMP/bin" && cp "$WALSHIP" "$WS_TMP/bin/walship" &&
+			chmod 755 "$WS_TMP/bin" "$WS_TMP/bin/walship"; } || die "could not copy $WALSHIP to $WS_TMP/bin"
+	fi
+	echo "$WS_TMP/bin/walship"
+}
+
+# walship_as_pg ARGS... — walship ARGS run as postgres from $WS_TMP (as the
+# archiver would; files it creates in a repository belong to postgres)
+walship_as_pg() {
+	as_pg timeout -k 5 "$WS_CMD_TIMEOUT" "$(walship_pg_bin)" "$@"
+}
+
+# pg_create_restored NAME BACKUP_DIR [CONF_LINE...] — a cluster in archive
+# recovery from a copy of a base backup (pg_basebackup -D BACKUP_DIR): copies
+# it to $WS_TMP/NAME, adds recovery.signal, the CONF_LINEs (restore_command,
+# archive_mode = off, ...) and a free port, and starts it; returns once it
+# accepts connections (wait for pg_is_in_recovery() = f for the end of recovery)
+pg_create_restored() {
+	local name=$1 backup=$2 dir port
+	shift 2
+	[[ $name =~ ^[a-z][a-z0-9_]*$ ]] || die "bad cluster name '$name'"
+	[ -z "${WS_PG_DATA[$name]:-}" ] || die "cluster '$name' exists already"
+	[ -f "$backup/PG_VERSION" ] || die "no base backup in $backup"
+	dir=$WS_TMP/$name
+	as_pg cp -a "$backup" "$dir" || die "could not copy $backup to $dir"
+	as_pg rm -f "$dir/postmaster.pid" "$dir/standby.signal"
+	as_pg touch "$dir/recovery.signal" || die "could not create $dir/recovery.signal"
+	port=$(free_port) || die "no free port"
+	_ws_pg_register "$name" "$dir" "$port"
+	{
+		echo "# --- walship test harness: restored from $backup ---"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+		echo "port = $port"
+	} >>"$dir/postgresql.conf"
+	pg_start "$name" || die "could not start restored cluster $name"
+}
