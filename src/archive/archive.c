@@ -137,8 +137,8 @@ check_segment(const struct ws_stanza_db *db, const char *name, const struct ws_b
 		return rc;
 	if (data->len != db->wal_segment_size)
 		return ws_error_set(err, WS_ERR_CORRUPT,
-							"WAL file \"%s\" has %zu bytes, but segments of this cluster have %u: truncated or from another cluster",
-							name, data->len, (unsigned int) db->wal_segment_size);
+							"it has %zu bytes, but segments of this cluster have %u: truncated or from another cluster",
+							data->len, (unsigned int) db->wal_segment_size);
 	if ((rc = ws_wal_long_header_decode((const unsigned char *) data->data, data->len, &h, err)) != WS_OK)
 		return rc;
 	memset(&expect, 0, sizeof(expect));

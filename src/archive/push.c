@@ -54,8 +54,8 @@ ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *ob
 	rc = ws_read_file(path, max, &data, err);
 	if (rc == WS_ERR_TOO_LARGE)
 		ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %zu bytes", path, max);
-	if (rc == WS_OK)
-		rc = ws_archive_verify_wal(db, name, &data, err);
+	if (rc == WS_OK && (rc = ws_archive_verify_wal(db, name, &data, err)) == WS_ERR_CORRUPT)
+		ws_error_prefix(err, "refusing to archive \"%s\"", path);
 	if (rc == WS_OK)
 		rc = ws_object_encode(data.data, data.len, &a->params, obj, header, err);
 	ws_buf_free(&data);

@@ -39,6 +39,28 @@ run_archive_push(struct ws_cmd_ctx *ctx)
 	return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_FAILURE;
 }
 
+/*
+ * restore_command's contract: 1 only for "not in the repository", so that
+ * PostgreSQL moves on to streaming; every other failure has its own code.
+ */
+static int
+get_exit_code(int status)
+{
+	switch (status) {
+	case WS_OK:
+		return WS_EXIT_OK;
+	case WS_ERR_NOT_FOUND:
+		return WS_EXIT_FAILURE;
+	case WS_ERR_CONFIG:
+	case WS_ERR_INVALID:
+		return WS_EXIT_USAGE;
+	case WS_ERR_CORRUPT:
+		return WS_EXIT_CORRUPT;
+	default:
+		return WS_EXIT_STORAGE;
+	}
+}
+
 static int
 run_archive_get(struct ws_cmd_ctx *ctx)
 {
@@ -46,8 +68,8 @@ run_archive_get(struct ws_cmd_ctx *ctx)
 	int rc;
 
 	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
-	if (rc != WS_OK)
-		return ws_exit_code_for_status(rc);
+	if (rc != WS_OK)     /* a missing stanza is no missing segment */
+		return rc == WS_ERR_NOT_FOUND ? WS_EXIT_STORAGE : get_exit_code(rc);
 	if (ws_config_int(ctx->cfg, WS_OPT_ARCHIVE_GET_QUEUE_MAX) > 0)
 		rc = ws_archive_get_prefetched(ctx->cfg, &a, ctx->argv[0], ctx->argv[1], &ctx->err);
 	else
@@ -61,9 +83,7 @@ run_archive_get(struct ws_cmd_ctx *ctx)
 	}
 	if (rc == WS_OK)
 		ws_log_debug(ctx->log, "archive-get", "restored WAL file \"%s\"", ctx->argv[0]);
-	if (rc == WS_ERR_CORRUPT)
-		return WS_EXIT_CORRUPT;
-	return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_STORAGE;
+	return get_exit_code(rc);
 }
 
 const struct ws_command ws_cmd_archive_push = {

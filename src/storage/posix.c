@@ -282,9 +282,11 @@ posix_open_read(struct ws_storage *s, const char *path,
 
 	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0) {
-		/* "a/b" where "a" is an object: absent, as on an object store */
-		rc = ws_error_set(err, (errno == ENOENT || errno == ENOTDIR) ?
-						  WS_ERR_NOT_FOUND : WS_ERR_IO,
+		/*
+		 * ENOTDIR is not "absent": walship never nests objects, so a file
+		 * where a directory should be means a broken repo-path.
+		 */
+		rc = ws_error_set(err, errno == ENOENT ? WS_ERR_NOT_FOUND : WS_ERR_IO,
 						  "could not open file \"%s\": %m", r->path);
 		goto fail;
 	}
@@ -342,7 +344,7 @@ posix_info(struct ws_storage *s, const char *path, struct ws_storage_info *info,
 		return rc;
 
 	if (stat(full, &st) != 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		if (errno == ENOENT)
 			return WS_OK;
 		return ws_error_set(err, WS_ERR_IO, "could not stat file \"%s\": %m", full);
 	}

@@ -130,6 +130,8 @@ ws_storage_path_check(const char *path, struct ws_error *err)
 	return WS_OK;
 }
 
+#define WS_STORAGE_PUT_CHUNK (256 * 1024)
+
 int
 ws_storage_put(struct ws_storage *s, const char *path, const void *data, size_t len,
 			   const struct ws_storage_write_opts *opts, struct ws_error *err)
@@ -137,10 +139,20 @@ ws_storage_put(struct ws_storage *s, const char *path, const void *data, size_t 
 	struct ws_storage_write *w = NULL;
 	int rc;
 
+	const char *p = data;
+	size_t done = 0;
+
 	rc = s->ops->open_write(s, path, opts, &w, err);
 	if (rc != WS_OK)
 		return rc;
-	rc = s->ops->write(w, data, len, err);
+	/* in pieces, as a stream would come: a crash or a full disk mid-object
+	 * then really leaves a partial temp file, which must never be visible */
+	do {
+		size_t n = len - done < WS_STORAGE_PUT_CHUNK ? len - done : WS_STORAGE_PUT_CHUNK;
+
+		rc = s->ops->write(w, p + done, n, err);
+		done += n;
+	} while (rc == WS_OK && done < len);
 	if (rc != WS_OK) {
 		s->ops->abort(w);
 		return rc;

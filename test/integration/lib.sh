@@ -849,3 +849,70 @@ pg_create_restored() {
 	} >>"$dir/postgresql.conf"
 	pg_start "$name" || die "could not start restored cluster $name"
 }
+
+# ---------------------------------------------------------------------------
+# Detached walship processes (archive-async workers, archive-get prefetch)
+# ---------------------------------------------------------------------------
+
+# walship_detached_pids — pids of every process running the copy of walship
+# in $WS_TMP/bin (see walship_pg_bin): the workers archive-push and
+# archive-get leave running in the background, and any walship command
+# PostgreSQL runs at the moment. Nothing outside this script runs that copy.
+walship_detached_pids() {
+	local p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		exe=${exe% (deleted)}
+		[ "$exe" = "$WS_TMP/bin/walship" ] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+_ws_no_detached() {
+	[ -z "$(walship_detached_pids)" ]
+}
+
+# walship_wait_detached TIMEOUT — wait until no process runs the copy of
+# walship (the workers exit by themselves once idle); fails after TIMEOUT
+walship_wait_detached() {
+	wait_until "$1" -- _ws_no_detached
+}
+
+# walship_stop_detached — SIGTERM (then SIGKILL) every process running the
+# copy of walship, by pid
+walship_stop_detached() {
+	local pids pid i
+	pids=$(walship_detached_pids)
+	[ -n "$pids" ] || return 0
+	for pid in $pids; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for ((i = 0; i < 50; i++)); do
+		_ws_no_detached && return 0
+		sleep 0.1
+	done
+	for pid in $(walship_detached_pids); do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# walship_detached_cleanup_at_exit — from now on the EXIT trap first stops
+# the clusters (so that their archivers start no more walship), then every
+# detached walship process, then cleans up as usual: a worker still writing
+# into $WS_TMP must not recreate directories there after it is removed
+walship_detached_cleanup_at_exit() {
+	trap _ws_on_exit_detached EXIT
+}
+
+_ws_on_exit_detached() {
+	local rc=$? i
+	if [ "$BASHPID" = "$WS_MAIN_PID" ]; then
+		for ((i = ${#WS_PG_NAMES[@]} - 1; i >= 0; i--)); do
+			_ws_pg_kill "${WS_PG_NAMES[$i]}"
+		done
+		walship_stop_detached
+	fi
+	(exit "$rc")
+	_ws_on_exit
+}
