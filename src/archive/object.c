@@ -158,7 +158,8 @@ ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out
 	if (out->len - start != h->original_size)
 		return ws_error_set(err, WS_ERR_CORRUPT, "archive object decoded to %zu bytes instead of %llu",
 							out->len - start, (unsigned long long) h->original_size);
-	if ((rc = sha256(out->data + start, out->len - start, actual, err)) != WS_OK)
+	/* an empty original leaves out->data NULL: hash "" then */
+	if ((rc = sha256(out->len > start ? out->data + start : "", out->len - start, actual, err)) != WS_OK)
 		return rc;
 	if (memcmp(actual, h->sha256, 32) != 0) {
 		ws_sha256_hex(h->sha256, want_hex);

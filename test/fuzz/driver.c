@@ -32,6 +32,6 @@ main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, n);
 		ran++;
 	}
-	printf("1..1\nok 1 - %d corpus inputs replayed without a crash\n", ran);
+	printf("ok - %s: %d corpus inputs replayed without a crash\n", argv[0], ran);
 	return ran > 0 ? 0 : 1;
 }

@@ -1,5 +1,7 @@
 #!/bin/sh
-# replay.sh — run the fuzz regression corpus through the WAL parsers
+# replay.sh — run the fuzz regression corpora through their parsers (TAP)
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-$top/build}
-exec "$build/test/fuzz/fuzz_wal_replay" "$top"/test/fuzz/corpus/wal/*
+echo "1..2"
+"$build/test/fuzz/fuzz_wal_replay" "$top"/test/fuzz/corpus/wal/* &&
+	"$build/test/fuzz/fuzz_repo_replay" "$top"/test/fuzz/corpus/repo/*
