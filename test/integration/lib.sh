@@ -183,7 +183,7 @@ isnt() {
 
 # like TEXT REGEX DESC — some line of TEXT matches the extended REGEX
 like() {
-	if printf '%s\n' "$1" | grep -Eq -e "$2"; then
+	if grep -Eq -e "$2" <<<"$1"; then
 		_ws_result 0 "$3"
 	else
 		_ws_result 1 "$3"
@@ -317,7 +317,7 @@ error_line_like() {
 	local re=$1 desc=$2
 	if [ -n "$ERR" ] && [[ $ERR != *$'\n'* ]] &&
 		[[ $ERR == "walship: error: "* ]] &&
-		printf '%s\n' "$ERR" | grep -Eq -e "$re"; then
+		grep -Eq -e "$re" <<<"$ERR"; then
 		_ws_result 0 "$desc"
 	else
 		_ws_result 1 "$desc"
@@ -645,7 +645,7 @@ _ws_pg_kill() {
 	[ -f "$dir/postmaster.pid" ] || return 0
 	pid=$(head -n 1 "$dir/postmaster.pid")
 	# only signal the pid if it still is this cluster's postmaster
-	if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir"; then
+	if [[ $pid =~ ^[0-9]+$ ]] && grep -qF -- "$dir" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"; then
 		kill -CONT "$pid" 2>/dev/null # in case a test stopped it
 	else
 		return 0
