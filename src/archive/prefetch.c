@@ -3,13 +3,16 @@
  */
 #include "archive/prefetch.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "archive/spool.h"
 #include "common/detach.h"
+#include "common/fileio.h"
 #include "common/str.h"
 #include "storage/storage_config.h"
 #include "wal/segment.h"
@@ -26,38 +29,45 @@ struct prefetch_job {
 	pthread_mutex_t mutex;
 };
 
+/* The prefetched, verified segment: <spool-path>/<stanza>/get/<walname>. */
 static int
-spool_object_path(const struct ws_spool *spool, const char *walname, char *buf, size_t size,
-				  struct ws_error *err)
+spool_segment_path(const struct ws_config *cfg, const struct ws_spool *spool, const char *walname,
+				   char *buf, size_t size, struct ws_error *err)
 {
-	char file[64];
+	char rel[128];
+	int rc;
 
-	snprintf(file, sizeof(file), "%s%s", walname, WS_OBJECT_SUFFIX);
-	return ws_spool_get_path(spool, file, buf, size, err);
+	if ((rc = ws_spool_get_path(spool, walname, rel, sizeof(rel), err)) != WS_OK)
+		return rc;
+	if (ws_snprintf(buf, size, "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	return WS_OK;
 }
 
-/* Fetch one segment into the spool; WS_ERR_NOT_FOUND at the archive's end. */
+/*
+ * Fetch, decode and verify one segment into the spool, so that archive-get
+ * only has to move it into place. WS_ERR_NOT_FOUND at the archive's end.
+ */
 static int
-prefetch_one(struct ws_archive *a, struct ws_spool *spool, const char *walname,
-			 struct ws_error *err)
+prefetch_one(const struct ws_config *cfg, struct ws_archive *a, struct ws_spool *spool,
+			 const char *walname, struct ws_error *err)
 {
 	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
-	struct ws_storage_info info;
 	char objpath[512];
-	char spath[256];
+	char dest[1024];
 	struct ws_buf obj;
 	int rc;
 
-	if ((rc = spool_object_path(spool, walname, spath, sizeof(spath), err)) != WS_OK)
+	if ((rc = spool_segment_path(cfg, spool, walname, dest, sizeof(dest), err)) != WS_OK)
 		return rc;
-	if ((rc = spool->store->ops->info(spool->store, spath, &info, err)) != WS_OK || info.exists)
-		return rc;
+	if (access(dest, F_OK) == 0)
+		return WS_OK;
 	if ((rc = ws_archive_object_path(a, db, walname, objpath, sizeof(objpath), err)) != WS_OK)
 		return rc;
 	ws_buf_init(&obj, ws_archive_object_max(db));
 	rc = ws_storage_get(a->repo, objpath, &obj, err);
 	if (rc == WS_OK)
-		rc = ws_storage_put(spool->store, spath, obj.data, obj.len, NULL, err);
+		rc = ws_archive_restore_object(a, db, walname, &obj, dest, err);
 	ws_buf_free(&obj);
 	return rc;
 }
@@ -85,7 +95,7 @@ prefetch_thread(void *arg)
 		pthread_mutex_unlock(&job->mutex);
 		if (i < 0)
 			break;
-		rc = prefetch_one(&a, &spool, job->names[i], &err);
+		rc = prefetch_one(job->cfg, &a, &spool, job->names[i], &err);
 		if (rc != WS_OK) {
 			/* missing: the archive ends here; anything else: recovery fetches it itself */
 			if (rc != WS_ERR_NOT_FOUND)
@@ -117,7 +127,7 @@ remove_stale(const char *path, const struct ws_storage_info *info, void *arg,
 
 	(void) info;
 	base = base != NULL ? base + 1 : path;
-	if (ws_str_has_suffix(base, WS_OBJECT_SUFFIX) && strncmp(base, s->walname, 24) < 0)
+	if (ws_wal_is_segment_name(base) && strcmp(base, s->walname) < 0)
 		return s->spool->store->ops->remove(s->spool->store, path, err);
 	return WS_OK;
 }
@@ -233,24 +243,39 @@ prefetch_body(void *arg)
 		ws_log_warn(start->log, "archive-get", "prefetch stopped: %s", err.message);
 }
 
-/* The prefetched copy of walname, removed from the spool; *hit false if none. */
+/*
+ * Move the prefetched segment to dest: a rename when the spool shares the
+ * file system with PGDATA, else a durable copy. *hit false when there is
+ * none.
+ */
 static int
-take_prefetched(struct ws_spool *spool, const char *walname, struct ws_buf *obj, bool *hit,
-				struct ws_error *err)
+take_prefetched(const struct ws_config *cfg, struct ws_spool *spool, const char *walname,
+				const char *dest, bool *hit, struct ws_error *err)
 {
-	char spath[256];
+	char src[1024];
+	struct ws_buf data;
 	int rc;
 
 	*hit = false;
-	if ((rc = spool_object_path(spool, walname, spath, sizeof(spath), err)) != WS_OK)
+	if ((rc = spool_segment_path(cfg, spool, walname, src, sizeof(src), err)) != WS_OK)
 		return rc;
-	rc = ws_storage_get(spool->store, spath, obj, err);
-	if (rc == WS_ERR_NOT_FOUND)
+	if (rename(src, dest) == 0) {
+		*hit = true;
+		return ws_fsync_parent_dir(dest, err);
+	}
+	if (errno == ENOENT)
 		return WS_OK;
+	if (errno != EXDEV)
+		return ws_error_set(err, WS_ERR_IO, "could not rename file \"%s\" to \"%s\": %m", src, dest);
+	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
+	rc = ws_read_file(src, WS_WAL_SEGSIZE_MAX, &data, err);
+	if (rc == WS_OK)
+		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
 	if (rc == WS_OK) {
 		*hit = true;
-		rc = spool->store->ops->remove(spool->store, spath, err);
+		unlink(src);
 	}
+	ws_buf_free(&data);
 	return rc;
 }
 
@@ -258,28 +283,22 @@ int
 ws_archive_get_prefetched(const struct ws_config *cfg, struct ws_archive *a,
 						  const char *walname, const char *dest, struct ws_error *err)
 {
-	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
 	struct prefetch_start start = {cfg, a->log, walname};
 	struct ws_error ignored;
 	struct ws_spool spool;
-	struct ws_buf obj;
 	bool hit = false;
 	int rc;
 
 	if (!ws_wal_is_segment_name(walname))
 		return ws_archive_get(a, walname, dest, err);
-	ws_buf_init(&obj, ws_archive_object_max(db));
 	rc = ws_spool_open(cfg, &spool, err);
-	if (rc == WS_OK && take_prefetched(&spool, walname, &obj, &hit, &ignored) == WS_OK && hit)
-		rc = ws_archive_restore_object(a, db, walname, &obj, dest, err);
-	/* a spool copy that does not verify is not trusted: ask the repository */
-	if (rc == WS_OK && hit)
+	/* the prefetch worker verified it exactly as archive-get would */
+	if (rc == WS_OK && take_prefetched(cfg, &spool, walname, dest, &hit, &ignored) == WS_OK && hit)
 		ws_log_debug(a->log, "archive-get", "WAL file \"%s\" served from the prefetch spool", walname);
-	else if (rc == WS_OK || rc == WS_ERR_CORRUPT)
+	else if (rc == WS_OK)
 		rc = ws_archive_get(a, walname, dest, err);
 	if (rc == WS_OK)
 		ws_run_detached(prefetch_body, &start, &ignored);
-	ws_buf_free(&obj);
 	ws_spool_close(&spool);
 	return rc;
 }

@@ -3,11 +3,13 @@
  *
  * Recovery asks for segments one at a time, each a round trip to the
  * repository. After serving segment N, a detached worker fetches the
- * segments after N on the same timeline in parallel (process-max threads)
- * into <spool-path>/<stanza>/get/, as many as archive-get-queue-max
- * allows, stopping at the first one the repository does not have. The
- * next archive-get takes its segment from there and verifies it exactly
- * as if it came from the repository. History files are never prefetched.
+ * segments after N on the same timeline in parallel (process-max threads),
+ * decodes and verifies them exactly as archive-get would, and writes them
+ * durably to <spool-path>/<stanza>/get/<segment>, as many as
+ * archive-get-queue-max allows, stopping at the first one the repository
+ * does not have. The next archive-get renames its segment into place (a
+ * durable copy when the spool is on another file system). Put the spool on
+ * the file system of PGDATA. History files are never prefetched.
  */
 #ifndef WALSHIP_ARCHIVE_PREFETCH_H
 #define WALSHIP_ARCHIVE_PREFETCH_H

@@ -359,19 +359,22 @@ test_prefetch_reads_ahead(void **state)
 		make_segment(seg, SYSID, s, SEGSIZE, (unsigned) s);
 		assert_int_equal(ws_archive_push(&a, seg, &res, &err), WS_OK);
 	}
-	/* 4 MiB of 1 MiB segments: the four after 40 */
+	/* 4 MiB of 1 MiB segments: the four after 40, decoded and verified */
 	assert_int_equal(ws_prefetch_run(&f->cfg, &f->log, "000000010000000000000028", &err), WS_OK);
 	for (int s = 0x29; s <= 0x2C; s++) {
-		snprintf(cached, sizeof(cached), "%s/main/get/0000000100000000000000%02X.ws", f->spool, s);
+		snprintf(cached, sizeof(cached), "%s/main/get/0000000100000000000000%02X", f->spool, s);
 		assert_int_equal(access(cached, F_OK), 0);
 	}
-	snprintf(cached, sizeof(cached), "%s/main/get/00000001000000000000002D.ws", f->spool);
+	snprintf(cached, sizeof(cached), "%s/main/get/00000001000000000000002D", f->spool);
 	assert_int_equal(access(cached, F_OK), -1);
+	seg_path(f, 0x2A, seg, sizeof(seg));
+	snprintf(cached, sizeof(cached), "%s/main/get/00000001000000000000002A", f->spool);
+	assert_same_file(seg, cached);
 	seg_path(f, 0x29, seg, sizeof(seg));
 	snprintf(out, sizeof(out), "%s/prefetched.out", f->root);
 	assert_int_equal(ws_archive_get_prefetched(&f->cfg, &a, "000000010000000000000029", out, &err), WS_OK);
 	assert_same_file(seg, out);
-	snprintf(cached, sizeof(cached), "%s/main/get/000000010000000000000029.ws", f->spool);
+	snprintf(cached, sizeof(cached), "%s/main/get/000000010000000000000029", f->spool);
 	assert_int_equal(access(cached, F_OK), -1);
 	ws_archive_close(&a);
 }
