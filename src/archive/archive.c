@@ -73,6 +73,13 @@ ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_archi
 	return rc;
 }
 
+bool
+ws_archive_is_wal_name(const char *name)
+{
+	return ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name) ||
+		ws_wal_is_history_name(name) || ws_wal_is_backup_history_name(name);
+}
+
 const char *
 ws_archive_base_name(const char *path)
 {

@@ -57,11 +57,18 @@ struct ws_push_result {
 	size_t stored_size;
 };
 
+/* A segment, .partial, .history or .backup file name. */
+bool ws_archive_is_wal_name(const char *name);
+
 /* "pg_wal/000000010000000000000001" -> "000000010000000000000001" */
 const char *ws_archive_base_name(const char *path);
 
 /* Largest encoded object of a cluster: a segment plus compression slack. */
 size_t ws_archive_object_max(const struct ws_stanza_db *db);
+
+/* Read and verify the WAL file at path (appended to data). */
+int ws_archive_read_wal(struct ws_archive *a, const char *path, struct ws_buf *data,
+						struct ws_error *err);
 
 /* Read, verify and encode the WAL file at path into obj. */
 int ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,

@@ -39,23 +39,33 @@ compare_existing(struct ws_archive *a, const char *objpath, const char *name,
 }
 
 int
-ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
-					   struct ws_object_header *header, struct ws_error *err)
+ws_archive_read_wal(struct ws_archive *a, const char *path, struct ws_buf *data,
+					struct ws_error *err)
 {
 	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
 	const char *name = ws_archive_base_name(path);
-	struct ws_buf data;
 	size_t max;
 	int rc;
 
 	max = ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name)
 		? db->wal_segment_size : WS_SMALL_WAL_FILE_MAX;
-	ws_buf_init(&data, max);
-	rc = ws_read_file(path, max, &data, err);
+	rc = ws_read_file(path, max, data, err);
 	if (rc == WS_ERR_TOO_LARGE)
 		ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %zu bytes", path, max);
-	if (rc == WS_OK && (rc = ws_archive_verify_wal(db, name, &data, err)) == WS_ERR_CORRUPT)
+	if (rc == WS_OK && (rc = ws_archive_verify_wal(db, name, data, err)) == WS_ERR_CORRUPT)
 		ws_error_prefix(err, "refusing to archive \"%s\"", path);
+	return rc;
+}
+
+int
+ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
+					   struct ws_object_header *header, struct ws_error *err)
+{
+	struct ws_buf data;
+	int rc;
+
+	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
+	rc = ws_archive_read_wal(a, path, &data, err);
 	if (rc == WS_OK)
 		rc = ws_object_encode(data.data, data.len, &a->params, obj, header, err);
 	ws_buf_free(&data);

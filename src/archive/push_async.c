@@ -11,6 +11,7 @@
 
 #include "common/detach.h"
 #include "common/str.h"
+#include "wal/segment.h"
 
 /* Over the cap: keep the primary alive, give up this segment, say so loudly. */
 static int
@@ -32,7 +33,6 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 	const char *name = ws_archive_base_name(path);
 	struct ws_storage_write_opts opts = {.no_overwrite = true};
 	char message[WS_SPOOL_MSG_MAX];
-	struct ws_object_header header;
 	struct ws_spool_queue queue;
 	struct ws_spool spool;
 	struct ws_buf obj;
@@ -41,10 +41,14 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
+	/*
+	 * Only verify and copy here: compression and encryption, the costly
+	 * part, run in the worker's process-max threads.
+	 */
+	ws_buf_init(&obj, WS_WAL_SEGSIZE_MAX);
 	rc = ws_spool_open(cfg, &spool, err);
 	if (rc == WS_OK)
-		rc = ws_archive_encode_file(a, path, &obj, &header, err);
+		rc = ws_archive_read_wal(a, path, &obj, err);
 	if (rc == WS_OK)
 		rc = ws_spool_read_error(&spool, message, sizeof(message), err);
 	if (rc == WS_OK && message[0] != '\0') {
@@ -64,7 +68,7 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 		goto cleanup;
 	}
 	ws_spool_queue_free(&queue);
-	snprintf(file, sizeof(file), "queue/%s%s", name, WS_OBJECT_SUFFIX);
+	snprintf(file, sizeof(file), "queue/%s", name);
 	rc = ws_spool_path(&spool, file, spath, sizeof(spath), err);
 	if (rc == WS_OK)
 		rc = ws_storage_put(spool.store, spath, obj.data, obj.len, &opts, err);
@@ -169,29 +173,34 @@ static int
 upload_one(struct ws_archive *a, struct ws_spool *spool, const char *name, struct ws_error *err)
 {
 	struct ws_object_header header;
+	struct ws_buf data;
 	struct ws_buf obj;
 	char file[64];
 	char spath[256];
 	bool already;
 	int rc;
 
-	snprintf(file, sizeof(file), "queue/%s%s", name, WS_OBJECT_SUFFIX);
+	snprintf(file, sizeof(file), "queue/%s", name);
+	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
 	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
 	rc = ws_spool_path(spool, file, spath, sizeof(spath), err);
 	if (rc == WS_OK)
-		rc = ws_storage_get(spool->store, spath, &obj, err);
+		rc = ws_storage_get(spool->store, spath, &data, err);
 	if (rc == WS_ERR_NOT_FOUND) {
 		/* another thread finished it after this listing was made */
-		ws_buf_free(&obj);
-		return WS_OK;
+		rc = WS_OK;
+		goto cleanup;
 	}
 	if (rc == WS_OK)
-		rc = ws_object_header_decode(obj.data, obj.len, &header, err);
+		rc = ws_object_encode(data.data, data.len, &a->params, &obj, &header, err);
 	if (rc == WS_OK)
 		rc = ws_archive_store(a, name, &obj, &header, &already, err);
 	/* only once the repository has it does the spool copy go */
 	if (rc == WS_OK)
 		rc = spool->store->ops->remove(spool->store, spath, err);
+
+cleanup:
+	ws_buf_free(&data);
 	ws_buf_free(&obj);
 	return rc;
 }
@@ -223,12 +232,20 @@ worker_thread_main(void *arg)
 	char name[32];
 
 	/* each thread has its own connections: curl handles are not shared */
-	if (ws_archive_open(w->cfg, w->log, &a, &err) != WS_OK) {
+	if (ws_spool_open(w->cfg, &spool, &err) != WS_OK) {
 		ws_log_error(w->log, "archive-worker", "%s", err.message);
 		return NULL;
 	}
-	if (ws_spool_open(w->cfg, &spool, &err) != WS_OK) {
-		ws_archive_close(&a);
+	if (ws_archive_open(w->cfg, w->log, &a, &err) != WS_OK) {
+		struct ws_error ignored;
+
+		/* e.g. the repository is unreachable: the next archive-push says so */
+		ws_log_error(w->log, "archive-worker", "%s", err.message);
+		ws_spool_write_error(&spool, "repository", err.message, &ignored);
+		pthread_mutex_lock(&w->mutex);
+		w->failed = true;
+		pthread_mutex_unlock(&w->mutex);
+		ws_spool_close(&spool);
 		return NULL;
 	}
 	while (now_ms() - idle_since < WORKER_IDLE_EXIT_MS) {

@@ -1,9 +1,9 @@
 /*
  * push_async.h — archive-async: queue in the spool, upload in the background
  *
- * archive-push encodes and verifies the segment as in sync mode, then
- * stores the object in the local spool (fsynced) and returns: PostgreSQL may
- * recycle the segment at once. A detached worker uploads queued objects in
+ * archive-push verifies the segment as in sync mode, copies it into the
+ * local spool (fsynced) and returns: PostgreSQL may recycle the segment at
+ * once. A detached worker compresses, encrypts and uploads queued files in
  * WAL order with process-max threads and exits when the queue stays empty.
  * A failed upload leaves the object queued and records the error, which
  * the next archive-push reports (so PostgreSQL keeps its WAL and retries)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive/archive.h"
 #include "archive/object.h"
 #include "common/fileio.h"
 #include "common/str.h"
@@ -96,7 +97,7 @@ collect_name(const char *path, const struct ws_storage_info *info, void *arg,
 
 	base = base != NULL ? base + 1 : path;
 	len = strlen(base);
-	if (!ws_str_has_suffix(base, WS_OBJECT_SUFFIX) || len >= sizeof(c->q->names[0]))
+	if (!ws_archive_is_wal_name(base) || len >= sizeof(c->q->names[0]))
 		return WS_OK;
 	if (c->q->count == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 64;
@@ -107,8 +108,7 @@ collect_name(const char *path, const struct ws_storage_info *info, void *arg,
 		c->q->names = grown;
 		c->cap = cap;
 	}
-	memcpy(c->q->names[c->q->count], base, len - strlen(WS_OBJECT_SUFFIX));
-	c->q->names[c->q->count][len - strlen(WS_OBJECT_SUFFIX)] = '\0';
+	memcpy(c->q->names[c->q->count], base, len + 1);
 	c->q->count++;
 	c->q->bytes += info->size;
 	return WS_OK;

@@ -3,7 +3,8 @@
  *
  * Under <spool-path>/<stanza>/get/: prefetched objects "<walname>.ws" and
  * worker.lock. Under <spool-path>/<stanza>/push/:
- *   queue/<walname>.ws   encoded objects waiting for upload (fsynced)
+ *   queue/<walname>      verified WAL files waiting for the worker to
+ *                        compress, encrypt and upload them (fsynced)
  *   error                the worker's last failure: "<walname>: <message>"
  *   dropped              count and name of WAL dropped over archive-push-queue-max
  *   worker.lock          flock()ed by the one running worker

@@ -261,19 +261,18 @@ test_async_worker_uploads_queue(void **state)
 	assert_int_equal(ws_spool_open(&f->cfg, &spool, &err), WS_OK);
 	/* queue by hand what archive-push would, then run the worker here */
 	for (ws_segno s = 10; s < 18; s++) {
-		struct ws_object_header h;
-		struct ws_buf obj;
+		struct ws_buf raw;
 		char spath[128];
 		char file[64];
 
 		seg_path(f, s, seg, sizeof(seg));
 		make_segment(seg, SYSID, s, SEGSIZE, (unsigned) s);
-		ws_buf_init(&obj, 4 * SEGSIZE);
-		assert_int_equal(ws_archive_encode_file(&a, seg, &obj, &h, &err), WS_OK);
-		snprintf(file, sizeof(file), "queue/%s.ws", ws_archive_base_name(seg));
+		ws_buf_init(&raw, 4 * SEGSIZE);
+		assert_int_equal(ws_archive_read_wal(&a, seg, &raw, &err), WS_OK);
+		snprintf(file, sizeof(file), "queue/%s", ws_archive_base_name(seg));
 		assert_int_equal(ws_spool_path(&spool, file, spath, sizeof(spath), &err), WS_OK);
-		assert_int_equal(ws_storage_put(spool.store, spath, obj.data, obj.len, NULL, &err), WS_OK);
-		ws_buf_free(&obj);
+		assert_int_equal(ws_storage_put(spool.store, spath, raw.data, raw.len, NULL, &err), WS_OK);
+		ws_buf_free(&raw);
 	}
 	assert_int_equal(ws_spool_queue_list(&spool, &q, &err), WS_OK);
 	assert_int_equal(q.count, 8);
@@ -295,7 +294,7 @@ test_async_worker_uploads_queue(void **state)
 		uint64_t dropped;
 		char big[160];
 
-		snprintf(big, sizeof(big), "%s/spool/main/push/queue/0000000100000000000000FF.ws", f->root);
+		snprintf(big, sizeof(big), "%s/spool/main/push/queue/0000000100000000000000FF", f->root);
 		{
 			char *filler = calloc(1, 2 * 1024 * 1024);
 
@@ -320,24 +319,39 @@ test_worker_failure_is_reported(void **state)
 {
 	struct fixture *f = *state;
 	char message[WS_SPOOL_MSG_MAX];
+	struct ws_push_result res;
+	struct ws_spool_queue q;
 	struct ws_spool spool;
+	struct ws_archive a;
 	struct ws_error err;
 	char spath[128];
+	char seg[160];
 
+	/* the repository holds other content under the queued name */
+	seg_path(f, 0x30, seg, sizeof(seg));
+	make_segment(seg, SYSID, 0x30, SEGSIZE, 1);
+	assert_int_equal(ws_archive_open(&f->cfg, &f->log, &a, &err), WS_OK);
+	assert_int_equal(ws_archive_push(&a, seg, &res, &err), WS_OK);
+	ws_archive_close(&a);
+	make_segment(seg, SYSID, 0x30, SEGSIZE, 2);
 	assert_int_equal(ws_spool_open(&f->cfg, &spool, &err), WS_OK);
-	assert_int_equal(ws_spool_path(&spool, "queue/000000010000000000000030.ws", spath, sizeof(spath), &err), WS_OK);
-	assert_int_equal(ws_storage_put(spool.store, spath, "not an object", 13, NULL, &err), WS_OK);
+	assert_int_equal(ws_spool_path(&spool, "queue/000000010000000000000030", spath, sizeof(spath), &err), WS_OK);
+	{
+		struct ws_buf raw;
+
+		ws_buf_init(&raw, 4 * SEGSIZE);
+		assert_int_equal(ws_read_file(seg, raw.max, &raw, &err), WS_OK);
+		assert_int_equal(ws_storage_put(spool.store, spath, raw.data, raw.len, NULL, &err), WS_OK);
+		ws_buf_free(&raw);
+	}
 	assert_int_equal(ws_push_worker_run(&f->cfg, &f->log, &err), WS_OK);
 	assert_int_equal(ws_spool_read_error(&spool, message, sizeof(message), &err), WS_OK);
-	assert_non_null(strstr(message, "000000010000000000000030: not a walship archive object"));
+	assert_non_null(strstr(message, "000000010000000000000030: "));
+	assert_non_null(strstr(message, "different checksum"));
 	/* the queued file stays for a retry */
-	{
-		struct ws_spool_queue q;
-
-		assert_int_equal(ws_spool_queue_list(&spool, &q, &err), WS_OK);
-		assert_int_equal(q.count, 1);
-		ws_spool_queue_free(&q);
-	}
+	assert_int_equal(ws_spool_queue_list(&spool, &q, &err), WS_OK);
+	assert_int_equal(q.count, 1);
+	ws_spool_queue_free(&q);
 	ws_spool_close(&spool);
 }
 
