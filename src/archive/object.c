@@ -147,6 +147,9 @@ ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out
 		payload = (const uint8_t *) plain.data;
 		payload_len = plain.len;
 	}
+	if (rc == WS_OK && ws_buf_reserve(out, (size_t) h->original_size) == WS_ERR_TOO_LARGE)
+		rc = ws_error_set(err, WS_ERR_TOO_LARGE, "archive object of %llu bytes does not fit",
+						  (unsigned long long) h->original_size);
 	if (rc == WS_OK)
 		rc = ws_filter_decompress_new(h->compress, (size_t) h->original_size, &f, err);
 	if (rc == WS_OK)

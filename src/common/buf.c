@@ -61,6 +61,14 @@ buf_reserve(struct ws_buf *b, size_t extra)
 }
 
 int
+ws_buf_reserve(struct ws_buf *b, size_t extra)
+{
+	if (extra > b->max || b->len > b->max - extra)
+		return WS_ERR_TOO_LARGE;
+	return buf_reserve(b, extra);
+}
+
+int
 ws_buf_append(struct ws_buf *b, const void *data, size_t len)
 {
 	const char *src = data;

@@ -26,6 +26,12 @@ void ws_buf_init(struct ws_buf *b, size_t max);
  * if memory ran out; in both cases the buffer is unchanged.
  */
 int ws_buf_append(struct ws_buf *b, const void *data, size_t len);
+/*
+ * Make room for extra more bytes without changing len, so a caller that
+ * knows the final size (a file's, a decoded object's) avoids regrowing.
+ * WS_ERR_TOO_LARGE past max, WS_ERR_NOMEM; nothing changes on failure.
+ */
+int ws_buf_reserve(struct ws_buf *b, size_t extra);
 int ws_buf_append_str(struct ws_buf *b, const char *s);
 
 /*

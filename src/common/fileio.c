@@ -182,8 +182,29 @@ ws_read_file(const char *path, size_t max, struct ws_buf *out,
 		goto cleanup;
 	}
 
+	/* one allocation of the right size, then read straight into it */
+	if (S_ISREG(st.st_mode) && st.st_size > 0)
+		(void) ws_buf_reserve(out, (size_t) st.st_size);
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+		size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+		ssize_t n;
+
+		if (room >= sizeof(chunk)) {
+			n = read(fd, out->data + out->len, room);
+			if (n > 0 && (size_t) n <= max - total) {
+				out->len += (size_t) n;
+				out->data[out->len] = '\0';
+				total += (size_t) n;
+				continue;
+			}
+			if (n > 0) {
+				rc = ws_error_set(err, WS_ERR_TOO_LARGE,
+								  "file \"%s\" is too large (limit %zu bytes)", path, max);
+				goto cleanup;
+			}
+		} else {
+			n = read(fd, chunk, sizeof(chunk));
+		}
 
 		if (n < 0) {
 			if (errno == EINTR)
