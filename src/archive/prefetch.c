@@ -3,6 +3,7 @@
  */
 #include "archive/prefetch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "archive/spool.h"
+#include "filter/filter.h"
 #include "common/detach.h"
 #include "common/fileio.h"
 #include "common/str.h"
@@ -29,43 +31,87 @@ struct prefetch_job {
 	pthread_mutex_t mutex;
 };
 
-/* The prefetched, verified segment: <spool-path>/<stanza>/get/<walname>. */
-static int
-spool_segment_path(const struct ws_config *cfg, const struct ws_spool *spool, const char *walname,
-				   char *buf, size_t size, struct ws_error *err)
-{
-	char rel[128];
-	int rc;
+/*
+ * A prefetched, verified segment is <spool-path>/<stanza>/get/<walname>.<sha>
+ * where sha is the SHA-256 of its content: archive-get checks it again
+ * before handing the file to PostgreSQL, which would take a damaged one
+ * for the end of WAL.
+ */
+#define SHA_HEX_LEN 64
 
-	if ((rc = ws_spool_get_path(spool, walname, rel, sizeof(rel), err)) != WS_OK)
-		return rc;
-	if (ws_snprintf(buf, size, "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
+static int
+spool_get_dir(const struct ws_config *cfg, const struct ws_spool *spool, char *buf, size_t size,
+			  struct ws_error *err)
+{
+	if (ws_snprintf(buf, size, "%s/%s/get", ws_config_str(cfg, WS_OPT_SPOOL_PATH), spool->stanza) != WS_OK)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
 	return WS_OK;
 }
 
+/* Is name "<walname>.<64 hex>"? */
+static bool
+is_prefetched_name(const char *name, const char *walname)
+{
+	size_t n = strlen(walname);
+
+	return strncmp(name, walname, n) == 0 && name[n] == '.' &&
+		strlen(name + n + 1) == SHA_HEX_LEN &&
+		strspn(name + n + 1, "0123456789abcdef") == SHA_HEX_LEN;
+}
+
+/* The spool file holding walname, if any: its full path and its SHA-256. */
+static bool
+find_prefetched(const char *dir, const char *walname, char *path, size_t size, char sha[65])
+{
+	struct dirent *e;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		if (!is_prefetched_name(e->d_name, walname))
+			continue;
+		found = ws_snprintf(path, size, "%s/%s", dir, e->d_name) == WS_OK;
+		memcpy(sha, e->d_name + strlen(walname) + 1, 65);
+	}
+	closedir(d);
+	return found;
+}
+
 /*
  * Fetch, decode and verify one segment into the spool, so that archive-get
- * only has to move it into place. WS_ERR_NOT_FOUND at the archive's end.
+ * only has to check and move it. WS_ERR_NOT_FOUND at the archive's end.
  */
 static int
 prefetch_one(const struct ws_config *cfg, struct ws_archive *a, struct ws_spool *spool,
 			 const char *walname, struct ws_error *err)
 {
 	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
+	struct ws_object_header header;
 	char objpath[512];
-	char dest[1024];
+	char dir[1024];
+	char dest[1200];
+	char sha[65];
 	struct ws_buf obj;
 	int rc;
 
-	if ((rc = spool_segment_path(cfg, spool, walname, dest, sizeof(dest), err)) != WS_OK)
+	if ((rc = spool_get_dir(cfg, spool, dir, sizeof(dir), err)) != WS_OK)
 		return rc;
-	if (access(dest, F_OK) == 0)
+	if (find_prefetched(dir, walname, dest, sizeof(dest), sha))
 		return WS_OK;
 	if ((rc = ws_archive_object_path(a, db, walname, objpath, sizeof(objpath), err)) != WS_OK)
 		return rc;
 	ws_buf_init(&obj, ws_archive_object_max(db));
 	rc = ws_storage_get(a->repo, objpath, &obj, err);
+	if (rc == WS_OK)
+		rc = ws_object_header_decode(obj.data, obj.len, &header, err);
+	if (rc == WS_OK) {
+		ws_sha256_hex(header.sha256, sha);
+		if (ws_snprintf(dest, sizeof(dest), "%s/%s.%s", dir, walname, sha) != WS_OK)
+			rc = ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	}
+	/* decoding checks the content against that same SHA-256 */
 	if (rc == WS_OK)
 		rc = ws_archive_restore_object(a, db, walname, &obj, dest, err);
 	ws_buf_free(&obj);
@@ -127,7 +173,7 @@ remove_stale(const char *path, const struct ws_storage_info *info, void *arg,
 
 	(void) info;
 	base = base != NULL ? base + 1 : path;
-	if (ws_wal_is_segment_name(base) && strcmp(base, s->walname) < 0)
+	if (strlen(base) == 24 + 1 + SHA_HEX_LEN && base[24] == '.' && strncmp(base, s->walname, 24) < 0)
 		return s->spool->store->ops->remove(s->spool->store, path, err);
 	return WS_OK;
 }
@@ -145,10 +191,9 @@ plan(struct prefetch_job *job, const struct ws_stanza_db *db, const char *walnam
 
 	if ((rc = ws_wal_segment_parse(walname, db->wal_segment_size, &tli, &segno, err)) != WS_OK)
 		return rc;
+	/* a budget below one segment prefetches nothing */
 	if (n > WS_PREFETCH_MAX_SEGMENTS)
 		n = WS_PREFETCH_MAX_SEGMENTS;
-	if (n == 0)
-		n = 1;
 	job->count = 0;
 	for (uint64_t k = 1; k <= n; k++) {
 		if (ws_wal_segment_name(tli, segno + k, db->wal_segment_size, job->names[job->count],
@@ -244,37 +289,57 @@ prefetch_body(void *arg)
 }
 
 /*
- * Move the prefetched segment to dest: a rename when the spool shares the
- * file system with PGDATA, else a durable copy. *hit false when there is
- * none.
+ * Check the prefetched segment against its SHA-256 and move it to dest: a
+ * rename when the spool shares the file system with PGDATA, else a
+ * durable copy. *hit false when there is none or it does not verify.
  */
 static int
-take_prefetched(const struct ws_config *cfg, struct ws_spool *spool, const char *walname,
-				const char *dest, bool *hit, struct ws_error *err)
+take_prefetched(const struct ws_config *cfg, struct ws_spool *spool, struct ws_log *log,
+				const char *walname, const char *dest, bool *hit, struct ws_error *err)
 {
-	char src[1024];
+	struct ws_sha256 *h = NULL;
 	struct ws_buf data;
+	char dir[1024];
+	char src[1200];
+	char want[65];
+	char got[65];
 	int rc;
 
 	*hit = false;
-	if ((rc = spool_segment_path(cfg, spool, walname, src, sizeof(src), err)) != WS_OK)
+	if ((rc = spool_get_dir(cfg, spool, dir, sizeof(dir), err)) != WS_OK)
 		return rc;
-	if (rename(src, dest) == 0) {
-		*hit = true;
-		return ws_fsync_parent_dir(dest, err);
-	}
-	if (errno == ENOENT)
+	if (!find_prefetched(dir, walname, src, sizeof(src), want))
 		return WS_OK;
-	if (errno != EXDEV)
-		return ws_error_set(err, WS_ERR_IO, "could not rename file \"%s\" to \"%s\": %m", src, dest);
 	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
 	rc = ws_read_file(src, WS_WAL_SEGSIZE_MAX, &data, err);
 	if (rc == WS_OK)
-		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
-	if (rc == WS_OK) {
-		*hit = true;
+		rc = ws_sha256_new(&h, err);
+	if (rc == WS_OK)
+		rc = ws_sha256_update(h, data.data, data.len, err);
+	if (rc == WS_OK)
+		rc = ws_sha256_final(h, got, err);
+	ws_sha256_free(h);
+	if (rc == WS_OK && strcmp(want, got) != 0) {
+		/* damaged in the spool: not trusted, the repository is asked instead */
+		ws_log_warn(log, "archive-get", "prefetched WAL file \"%s\" is damaged in the spool; fetching it again",
+					walname);
 		unlink(src);
+		goto cleanup;
 	}
+	if (rc != WS_OK)
+		goto cleanup;
+	if (rename(src, dest) == 0) {
+		*hit = true;
+		rc = ws_fsync_parent_dir(dest, err);
+	} else if (errno == EXDEV) {
+		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
+		*hit = rc == WS_OK;
+		unlink(src);
+	} else {
+		rc = ws_error_set(err, WS_ERR_IO, "could not rename file \"%s\" to \"%s\": %m", src, dest);
+	}
+
+cleanup:
 	ws_buf_free(&data);
 	return rc;
 }
@@ -293,7 +358,7 @@ ws_archive_get_prefetched(const struct ws_config *cfg, struct ws_archive *a,
 		return ws_archive_get(a, walname, dest, err);
 	rc = ws_spool_open(cfg, &spool, err);
 	/* the prefetch worker verified it exactly as archive-get would */
-	if (rc == WS_OK && take_prefetched(cfg, &spool, walname, dest, &hit, &ignored) == WS_OK && hit)
+	if (rc == WS_OK && take_prefetched(cfg, &spool, a->log, walname, dest, &hit, &ignored) == WS_OK && hit)
 		ws_log_debug(a->log, "archive-get", "WAL file \"%s\" served from the prefetch spool", walname);
 	else if (rc == WS_OK)
 		rc = ws_archive_get(a, walname, dest, err);

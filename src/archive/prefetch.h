@@ -5,11 +5,13 @@
  * repository. After serving segment N, a detached worker fetches the
  * segments after N on the same timeline in parallel (process-max threads),
  * decodes and verifies them exactly as archive-get would, and writes them
- * durably to <spool-path>/<stanza>/get/<segment>, as many as
+ * durably to <spool-path>/<stanza>/get/<segment>.<sha256>, as many as
  * archive-get-queue-max allows, stopping at the first one the repository
- * does not have. The next archive-get renames its segment into place (a
- * durable copy when the spool is on another file system). Put the spool on
- * the file system of PGDATA. History files are never prefetched.
+ * does not have. The next archive-get checks its segment's SHA-256 and
+ * renames it into place (a durable copy when the spool is on another file
+ * system; put the spool on the file system of PGDATA); a copy that does not
+ * match is dropped and fetched from the repository. History files are
+ * never prefetched.
  */
 #ifndef WALSHIP_ARCHIVE_PREFETCH_H
 #define WALSHIP_ARCHIVE_PREFETCH_H

@@ -31,12 +31,11 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 {
 	int64_t max_mib = ws_config_int(cfg, WS_OPT_ARCHIVE_PUSH_QUEUE_MAX);
 	const char *name = ws_archive_base_name(path);
-	struct ws_storage_write_opts opts = {.no_overwrite = true};
 	char message[WS_SPOOL_MSG_MAX];
 	struct ws_spool_queue queue;
 	struct ws_spool spool;
 	struct ws_buf obj;
-	char file[64];
+	char file[96];
 	char spath[256];
 	int rc;
 
@@ -68,12 +67,15 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 		goto cleanup;
 	}
 	ws_spool_queue_free(&queue);
+	/*
+	 * Replace whatever an earlier attempt queued under this name: the
+	 * worker does not verify again, so the queue must hold what was just
+	 * verified.
+	 */
 	snprintf(file, sizeof(file), "queue/%s", name);
 	rc = ws_spool_path(&spool, file, spath, sizeof(spath), err);
 	if (rc == WS_OK)
-		rc = ws_storage_put(spool.store, spath, obj.data, obj.len, &opts, err);
-	if (rc == WS_ERR_EXISTS)
-		rc = WS_OK;         /* queued by an earlier attempt; the worker compares on upload */
+		rc = ws_storage_put(spool.store, spath, obj.data, obj.len, NULL, err);
 	if (rc == WS_OK) {
 		res->queued = true;
 		rc = ws_push_worker_start(cfg, a->log, err);
@@ -130,7 +132,7 @@ struct worker_shared {
 	pthread_mutex_t mutex;
 	struct ws_spool_queue queue;
 	int next;                    /* next queue index to take */
-	char (*inflight)[32];        /* names being uploaded, one slot per thread */
+	char (*inflight)[WS_WAL_NAME_MAX];        /* names being uploaded, one slot per thread */
 	bool failed;                 /* an upload failed: stop taking new work */
 	int nthreads;
 };
@@ -175,7 +177,7 @@ upload_one(struct ws_archive *a, struct ws_spool *spool, const char *name, struc
 	struct ws_object_header header;
 	struct ws_buf data;
 	struct ws_buf obj;
-	char file[64];
+	char file[96];
 	char spath[256];
 	bool already;
 	int rc;
@@ -229,7 +231,7 @@ worker_thread_main(void *arg)
 	struct ws_spool spool;
 	struct ws_error err;
 	long idle_since = now_ms();
-	char name[32];
+	char name[WS_WAL_NAME_MAX];
 
 	/* each thread has its own connections: curl handles are not shared */
 	if (ws_spool_open(w->cfg, &spool, &err) != WS_OK) {

@@ -101,7 +101,7 @@ collect_name(const char *path, const struct ws_storage_info *info, void *arg,
 		return WS_OK;
 	if (c->q->count == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 64;
-		char (*grown)[32] = realloc(c->q->names, (size_t) cap * sizeof(*grown));
+		char (*grown)[WS_WAL_NAME_MAX] = realloc(c->q->names, (size_t) cap * sizeof(*grown));
 
 		if (grown == NULL)
 			return ws_error_set(err, WS_ERR_NOMEM, "out of memory listing the spool");

@@ -46,8 +46,11 @@ int ws_spool_get_path(const struct ws_spool *spool, const char *file, char *buf,
 int ws_spool_try_lock(const struct ws_config *cfg, const char *rel, int *fd, struct ws_error *err);
 
 /* Queued WAL names in WAL order, and the bytes they take. */
+/* "000000010000000000000002.00000028.backup" is the longest WAL file name */
+#define WS_WAL_NAME_MAX 64
+
 struct ws_spool_queue {
-	char (*names)[32];
+	char (*names)[WS_WAL_NAME_MAX];
 	int count;
 	uint64_t bytes;
 };

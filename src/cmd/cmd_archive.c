@@ -11,32 +11,23 @@
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
 
+/*
+ * archive_command: any failure makes PostgreSQL keep the file and retry;
+ * the codes only tell an operator which kind it was.
+ */
 static int
-run_archive_push(struct ws_cmd_ctx *ctx)
+push_exit_code(int status)
 {
-	struct ws_push_result res;
-	struct ws_archive a;
-	int rc;
-
-	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
-	if (rc != WS_OK)
-		return ws_exit_code_for_status(rc);
-	if (ws_config_bool(ctx->cfg, WS_OPT_ARCHIVE_ASYNC)) {
-		struct ws_async_push_result ares;
-
-		rc = ws_archive_push_async(ctx->cfg, &a, ctx->argv[0], &ares, &ctx->err);
-		ws_archive_close(&a);
-		return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_FAILURE;
+	switch (status) {
+	case WS_OK:
+		return WS_EXIT_OK;
+	case WS_ERR_CONFIG:
+		return WS_EXIT_USAGE;
+	case WS_ERR_IO:
+		return WS_EXIT_STORAGE;
+	default:
+		return WS_EXIT_FAILURE;
 	}
-	rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
-	if (rc == WS_OK && res.already_archived)
-		ws_log_info(ctx->log, "archive-push", "WAL file \"%s\" was already archived with the same checksum",
-					ctx->argv[0]);
-	else if (rc == WS_OK)
-		ws_log_debug(ctx->log, "archive-push", "pushed WAL file \"%s\" (%zu bytes, %zu stored)",
-					 ctx->argv[0], res.original_size, res.stored_size);
-	ws_archive_close(&a);
-	return rc == WS_OK ? WS_EXIT_OK : WS_EXIT_FAILURE;
 }
 
 /*
@@ -59,6 +50,34 @@ get_exit_code(int status)
 	default:
 		return WS_EXIT_STORAGE;
 	}
+}
+
+static int
+run_archive_push(struct ws_cmd_ctx *ctx)
+{
+	struct ws_push_result res;
+	struct ws_archive a;
+	int rc;
+
+	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
+	if (rc != WS_OK)
+		return push_exit_code(rc);
+	if (ws_config_bool(ctx->cfg, WS_OPT_ARCHIVE_ASYNC)) {
+		struct ws_async_push_result ares;
+
+		rc = ws_archive_push_async(ctx->cfg, &a, ctx->argv[0], &ares, &ctx->err);
+		ws_archive_close(&a);
+		return push_exit_code(rc);
+	}
+	rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
+	if (rc == WS_OK && res.already_archived)
+		ws_log_info(ctx->log, "archive-push", "WAL file \"%s\" was already archived with the same checksum",
+					ctx->argv[0]);
+	else if (rc == WS_OK)
+		ws_log_debug(ctx->log, "archive-push", "pushed WAL file \"%s\" (%zu bytes, %zu stored)",
+					 ctx->argv[0], res.original_size, res.stored_size);
+	ws_archive_close(&a);
+	return push_exit_code(rc);
 }
 
 static int

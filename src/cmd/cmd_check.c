@@ -92,8 +92,9 @@ check_spool(struct ws_cmd_ctx *ctx, struct ws_check_report *report)
 		ws_check_report_add(report, "archive-async", WS_CHECK_OK, "the archive worker reports no error");
 	if (dropped > 0)
 		ws_check_report_add(report, "archive-push-queue-max", WS_CHECK_WARNING,
-							"%llu WAL files were dropped over archive-push-queue-max, the last %s: take a new backup",
-							(unsigned long long) dropped, last);
+							"%llu WAL file%s dropped over archive-push-queue-max, the last %s: take a new backup, then remove %s/%s/push/dropped",
+							(unsigned long long) dropped, dropped == 1 ? " was" : "s were", last,
+							ws_config_str(ctx->cfg, WS_OPT_SPOOL_PATH), ws_config_str(ctx->cfg, WS_OPT_STANZA));
 	ws_spool_close(&spool);
 }
 

@@ -219,7 +219,7 @@ ok "... and creates no file" -- test ! -e "$work/x.locked"
 
 note "a full disk (WALSHIP_FAULT=write-enospc-after:4096)"
 WALSHIP_FAULT=write-enospc-after:4096 wpg --config "$WS_TMP/manual.conf" archive-push "$wal/$seg_a"
-is "$RC" 1 "archive-push exits 1" || show_run
+is "$RC" 7 "archive-push exits 7 (repository I/O error)" || show_run
 error_line_like 'No space left on device' "... the message says: No space left on device"
 ok "... no object is visible" -- test ! -e "$(objpath manual "$seg_a")"
 is "$(find "$repo/manual" -name "$seg_a*")" "" "... and no temporary file is left"

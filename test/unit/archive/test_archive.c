@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +357,29 @@ test_worker_failure_is_reported(void **state)
 	ws_spool_close(&spool);
 }
 
+/* The spool file of a prefetched segment ("<name>.<sha256>"), if any. */
+static bool
+prefetched(struct fixture *f, const char *name, char *path, size_t size)
+{
+	char dir[160];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/main/get", f->spool);
+	d = opendir(dir);
+	if (d == NULL)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, name, 24) == 0 && strlen(e->d_name) == 24 + 1 + 64) {
+			snprintf(path, size, "%s/%s", dir, e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 static void
 test_prefetch_reads_ahead(void **state)
 {
@@ -364,7 +389,7 @@ test_prefetch_reads_ahead(void **state)
 	struct ws_error err;
 	char seg[160];
 	char out[160];
-	char cached[200];
+	char cached[300];
 
 	assert_int_equal(ws_config_set(&f->cfg, "archive-get-queue-max", "4", WS_SRC_CLI, 0, &err), WS_OK);
 	assert_int_equal(ws_archive_open(&f->cfg, &f->log, &a, &err), WS_OK);
@@ -376,20 +401,36 @@ test_prefetch_reads_ahead(void **state)
 	/* 4 MiB of 1 MiB segments: the four after 40, decoded and verified */
 	assert_int_equal(ws_prefetch_run(&f->cfg, &f->log, "000000010000000000000028", &err), WS_OK);
 	for (int s = 0x29; s <= 0x2C; s++) {
-		snprintf(cached, sizeof(cached), "%s/main/get/0000000100000000000000%02X", f->spool, s);
-		assert_int_equal(access(cached, F_OK), 0);
+		char name[32];
+
+		snprintf(name, sizeof(name), "0000000100000000000000%02X", s);
+		assert_true(prefetched(f, name, cached, sizeof(cached)));
 	}
-	snprintf(cached, sizeof(cached), "%s/main/get/00000001000000000000002D", f->spool);
-	assert_int_equal(access(cached, F_OK), -1);
+	assert_false(prefetched(f, "00000001000000000000002D", cached, sizeof(cached)));
 	seg_path(f, 0x2A, seg, sizeof(seg));
-	snprintf(cached, sizeof(cached), "%s/main/get/00000001000000000000002A", f->spool);
+	assert_true(prefetched(f, "00000001000000000000002A", cached, sizeof(cached)));
 	assert_same_file(seg, cached);
+
+	/* served from the spool, and gone from it */
 	seg_path(f, 0x29, seg, sizeof(seg));
 	snprintf(out, sizeof(out), "%s/prefetched.out", f->root);
 	assert_int_equal(ws_archive_get_prefetched(&f->cfg, &a, "000000010000000000000029", out, &err), WS_OK);
 	assert_same_file(seg, out);
-	snprintf(cached, sizeof(cached), "%s/main/get/000000010000000000000029", f->spool);
-	assert_int_equal(access(cached, F_OK), -1);
+	assert_false(prefetched(f, "000000010000000000000029", cached, sizeof(cached)));
+
+	/* a copy damaged in the spool is dropped; the repository's is served */
+	assert_true(prefetched(f, "00000001000000000000002B", cached, sizeof(cached)));
+	{
+		FILE *fp = fopen(cached, "r+b");
+
+		assert_non_null(fp);
+		fseek(fp, 5000, SEEK_SET);
+		fputc('!', fp);
+		fclose(fp);
+	}
+	seg_path(f, 0x2B, seg, sizeof(seg));
+	assert_int_equal(ws_archive_get_prefetched(&f->cfg, &a, "00000001000000000000002B", out, &err), WS_OK);
+	assert_same_file(seg, out);
 	ws_archive_close(&a);
 }
 
