@@ -167,6 +167,23 @@ done
 cmp_ok "${#segs[@]}" -ge 5 "the load archived at least 5 segments (${#segs[@]})"
 note "archived: ${files[*]}"
 
+# ---------------------------------------------------------------------------
+note "every compression type on S3: none and zlib too (zstd above)"
+as_pg mkdir -p "$WS_TMP/cmp" || die "no comparison directory"
+for c in none zlib; do
+	write_conf "$c" "s3-$c" "$endpoint"
+	sed -i "s/^compress-type = .*/compress-type = \"$c\";/" "$WS_TMP/$c.conf"
+	expect_exit 0 "stanza-create s3-$c" -- walship_as_pg --config "$WS_TMP/$c.conf" stanza-create
+	bad=()
+	for n in "${segs[@]}"; do
+		rm -f "$WS_TMP/cmp/x"
+		{ walship_as_pg --config "$WS_TMP/$c.conf" archive-push "$pgdata/pg_wal/$n" &&
+			walship_as_pg --config "$WS_TMP/$c.conf" archive-get "$n" "$WS_TMP/cmp/x" &&
+			cmp -s "$WS_TMP/cmp/x" "$pgdata/pg_wal/$n"; } >/dev/null 2>&1 || bad+=("$n")
+	done
+	is "${#bad[@]}" 0 "s3-$c: every segment pushed and read back byte-identical" || diag "${bad[*]}"
+done
+
 objkey() { # STANZA NAME
 	echo "walship/$1/archive/15-1/${2:0:16}/$2.ws"
 }
