@@ -19,10 +19,11 @@
 
 #define WS_READ_CHUNK 16384
 
-/* write all of data, retrying short writes and EINTR; -1 with errno set */
-static int
-write_all(int fd, const char *data, size_t len)
+int
+ws_write_all(int fd, const void *buf, size_t len)
 {
+	const char *data = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
 
@@ -79,7 +80,7 @@ ws_write_file_atomic(const char *path, const void *data, size_t len,
 	if (rc != WS_OK)
 		return rc;
 
-	if (write_all(fd, data, len) != 0) {
+	if (ws_write_all(fd, data, len) != 0) {
 		rc = ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", tmp);
 		goto fail;
 	}

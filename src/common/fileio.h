@@ -28,6 +28,10 @@ int ws_write_file_atomic(const char *path, const void *data, size_t len,
 /* fsync a directory so that entries created or renamed in it are durable. */
 int ws_fsync_dir(const char *dir, struct ws_error *err);
 
+/* write(2) until all of buf is written, retrying short writes and EINTR;
+ * -1 with errno set (ENOSPC when write returns 0) */
+int ws_write_all(int fd, const void *buf, size_t len);
+
 /* mkdir -p for an absolute path; each new directory is fsynced into its parent. */
 int ws_mkdir_p(const char *path, mode_t mode, struct ws_error *err);
 

@@ -69,29 +69,6 @@ full_path(struct ws_storage *s, const char *rel, char *out, size_t outsize,
 	return WS_OK;
 }
 
-/* write all of data, retrying short writes and EINTR; -1 with errno set */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			/* write(2) only does this when out of space without saying so */
-			errno = ENOSPC;
-			return -1;
-		}
-		data += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
 /* the directory part of an absolute file path, into dir */
 static void
 dir_name(const char *path, char *dir, size_t dirsize)
@@ -189,7 +166,7 @@ posix_write(struct ws_storage_write *w, const void *data, size_t len,
 	rc = ws_storage_fault_check(w->s, len, err);
 	if (rc != WS_OK)
 		return ws_error_prefix(err, "could not write file \"%s\"", w->tmp);
-	if (write_all(w->fd, data, len) != 0)
+	if (ws_write_all(w->fd, data, len) != 0)
 		return ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", w->tmp);
 	return WS_OK;
 }
