@@ -69,45 +69,76 @@ open_temp(const char *path, mode_t mode, char *tmp, size_t tmpsize,
 }
 
 int
-ws_write_file_atomic(const char *path, const void *data, size_t len,
-					 mode_t mode, struct ws_error *err)
+ws_atomic_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err)
 {
-	char tmp[PATH_MAX];
-	int fd = -1;
+	f->fd = -1;
+	if (ws_strlcpy(f->path, path, sizeof(f->path)) >= sizeof(f->path))
+		return ws_error_set(err, WS_ERR_INVALID, "file name \"%s\" is too long", path);
+	return open_temp(path, mode, f->tmp, sizeof(f->tmp), &f->fd, err);
+}
+
+int
+ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct ws_error *err)
+{
+	if (ws_write_all(f->fd, data, len) != 0)
+		return ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", f->tmp);
+	return WS_OK;
+}
+
+void
+ws_atomic_abort(struct ws_atomic_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	unlink(f->tmp);
+}
+
+int
+ws_atomic_commit(struct ws_atomic_file *f, struct ws_error *err)
+{
 	int rc;
 
-	rc = open_temp(path, mode, tmp, sizeof(tmp), &fd, err);
-	if (rc != WS_OK)
-		return rc;
-
-	if (ws_write_all(fd, data, len) != 0) {
-		rc = ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", tmp);
-		goto fail;
-	}
-	if (fsync(fd) != 0) {
-		rc = ws_error_set(err, WS_ERR_IO, "could not fsync file \"%s\": %m", tmp);
+	if (fsync(f->fd) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO, "could not fsync file \"%s\": %m", f->tmp);
 		goto fail;
 	}
 	/* close can report a deferred write error (NFS); don't ignore it */
-	rc = close(fd);
-	fd = -1;
+	rc = close(f->fd);
+	f->fd = -1;
 	if (rc != 0) {
-		rc = ws_error_set(err, WS_ERR_IO, "could not close file \"%s\": %m", tmp);
+		rc = ws_error_set(err, WS_ERR_IO, "could not close file \"%s\": %m", f->tmp);
 		goto fail;
 	}
-	if (rename(tmp, path) != 0) {
+	if (rename(f->tmp, f->path) != 0) {
 		rc = ws_error_set(err, WS_ERR_IO,
 						  "could not rename file \"%s\" to \"%s\": %m",
-						  tmp, path);
+						  f->tmp, f->path);
 		goto fail;
 	}
-	return ws_fsync_parent_dir(path, err);
+	return ws_fsync_parent_dir(f->path, err);
 
 fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	ws_atomic_abort(f);
 	return rc;
+}
+
+int
+ws_write_file_atomic(const char *path, const void *data, size_t len,
+					 mode_t mode, struct ws_error *err)
+{
+	struct ws_atomic_file f;
+	int rc;
+
+	rc = ws_atomic_open(path, mode, &f, err);
+	if (rc != WS_OK)
+		return rc;
+	rc = ws_atomic_write(&f, data, len, err);
+	if (rc != WS_OK) {
+		ws_atomic_abort(&f);
+		return rc;
+	}
+	return ws_atomic_commit(&f, err);
 }
 
 int

@@ -9,6 +9,7 @@
 #define WALSHIP_COMMON_FILEIO_H
 
 #include <stddef.h>
+#include <limits.h>
 #include <sys/types.h>
 
 #include "common/buf.h"
@@ -22,6 +23,22 @@
  * long). If only the final directory fsync fails, the new contents are
  * already in place but may not survive a crash.
  */
+/*
+ * The same as a stream: open a temp file next to path, write pieces, then
+ * commit (fsync, close, rename, fsync dir) or abort (nothing appears).
+ * Commit and abort both release the file.
+ */
+struct ws_atomic_file {
+	int fd;
+	char path[PATH_MAX];
+	char tmp[PATH_MAX];
+};
+
+int ws_atomic_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err);
+int ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct ws_error *err);
+int ws_atomic_commit(struct ws_atomic_file *f, struct ws_error *err);
+void ws_atomic_abort(struct ws_atomic_file *f);
+
 int ws_write_file_atomic(const char *path, const void *data, size_t len,
 						 mode_t mode, struct ws_error *err);
 
