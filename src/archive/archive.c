@@ -132,6 +132,15 @@ static int
 check_segment(const struct ws_stanza_db *db, const char *name, const struct ws_buf *data,
 			  struct ws_error *err)
 {
+	return ws_archive_verify_segment_head(db, name, (const unsigned char *) data->data, data->len,
+										  data->len, err);
+}
+
+int
+ws_archive_verify_segment_head(const struct ws_stanza_db *db, const char *name,
+							   const unsigned char *head, size_t headlen, uint64_t total,
+							   struct ws_error *err)
+{
 	struct ws_wal_long_header h;
 	struct ws_wal_expect expect;
 	char segname[WS_WAL_FNAME_BUFLEN];
@@ -142,11 +151,11 @@ check_segment(const struct ws_stanza_db *db, const char *name, const struct ws_b
 	ws_strlcpy(segname, name, sizeof(segname));
 	if ((rc = ws_wal_segment_parse(segname, db->wal_segment_size, &tli, &segno, err)) != WS_OK)
 		return rc;
-	if (data->len != db->wal_segment_size)
+	if (total != db->wal_segment_size)
 		return ws_error_set(err, WS_ERR_CORRUPT,
-							"it has %zu bytes, but segments of this cluster have %u: truncated or from another cluster",
-							data->len, (unsigned int) db->wal_segment_size);
-	if ((rc = ws_wal_long_header_decode((const unsigned char *) data->data, data->len, &h, err)) != WS_OK)
+							"it has %llu bytes, but segments of this cluster have %u: truncated or from another cluster",
+							(unsigned long long) total, (unsigned int) db->wal_segment_size);
+	if ((rc = ws_wal_long_header_decode(head, headlen, &h, err)) != WS_OK)
 		return rc;
 	memset(&expect, 0, sizeof(expect));
 	expect.sysid = db->system_id;

@@ -51,6 +51,11 @@ int ws_archive_object_path(const struct ws_archive *a, const struct ws_stanza_db
 int ws_archive_verify_wal(const struct ws_stanza_db *db, const char *name,
 						  const struct ws_buf *data, struct ws_error *err);
 
+/* The same for a segment of total bytes of which head holds the start. */
+int ws_archive_verify_segment_head(const struct ws_stanza_db *db, const char *name,
+								   const unsigned char *head, size_t headlen, uint64_t total,
+								   struct ws_error *err);
+
 struct ws_push_result {
 	bool already_archived;       /* same content was there: nothing written */
 	size_t original_size;

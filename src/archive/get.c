@@ -7,6 +7,7 @@
 
 #include "common/fileio.h"
 #include "common/str.h"
+#include "wal/page.h"
 #include "wal/segment.h"
 
 
@@ -36,26 +37,78 @@ ws_archive_fetch_object(struct ws_archive *a, const char *walname, struct ws_buf
 	return ws_error_set(err, WS_ERR_NOT_FOUND, "WAL file \"%s\" is not in the repository", walname);
 }
 
+/* Decoded segment bytes go straight to the temp file; the start is kept. */
+struct segment_sink {
+	struct ws_atomic_file file;
+	unsigned char head[WS_WAL_LONG_HEADER_SIZE];
+	size_t headlen;
+	uint64_t total;
+};
+
+static int
+to_segment_file(const void *data, size_t len, void *arg, struct ws_error *err)
+{
+	struct segment_sink *s = arg;
+	size_t keep = sizeof(s->head) - s->headlen;
+
+	if (keep > len)
+		keep = len;
+	memcpy(s->head + s->headlen, data, keep);
+	s->headlen += keep;
+	s->total += len;
+	return ws_atomic_write(&s->file, data, len, err);
+}
+
+/*
+ * A segment is decoded into its destination piece by piece, without a
+ * 16 MB buffer, and becomes visible only after size, SHA-256 and page
+ * header all checked out.
+ */
+static int
+restore_segment(struct ws_archive *a, const struct ws_stanza_db *db, const char *walname,
+				const struct ws_buf *obj, const char *dest, struct ws_error *err)
+{
+	struct ws_object_header header;
+	struct segment_sink sink;
+	int rc;
+
+	memset(&sink, 0, sizeof(sink));
+	if ((rc = ws_atomic_open(dest, 0600, &sink.file, err)) != WS_OK)
+		return rc;
+	rc = ws_object_decode_to(obj->data, obj->len, a->stanza.encrypted ? a->key : NULL,
+							 db->wal_segment_size, to_segment_file, &sink, &header, err);
+	if (rc == WS_OK)
+		rc = ws_archive_verify_segment_head(db, walname, sink.head, sink.headlen, sink.total, err);
+	if (rc != WS_OK) {
+		ws_atomic_abort(&sink.file);
+		return rc;
+	}
+	return ws_atomic_commit(&sink.file, err);
+}
+
 int
 ws_archive_restore_object(struct ws_archive *a, const struct ws_stanza_db *db, const char *walname,
 						  const struct ws_buf *obj, const char *dest, struct ws_error *err)
 {
-	bool segment = ws_wal_is_segment_name(walname) || ws_wal_is_partial_name(walname);
-	size_t max = segment ? db->wal_segment_size : WS_SMALL_WAL_FILE_MAX;
 	struct ws_object_header header;
 	struct ws_buf data;
 	int rc;
 
-	ws_buf_init(&data, max);
-	rc = ws_object_decode(obj->data, obj->len, a->stanza.encrypted ? a->key : NULL, max, &data,
-						  &header, err);
-	if (rc == WS_OK)
-		rc = ws_archive_verify_wal(db, walname, &data, err);
+	if (ws_wal_is_segment_name(walname) || ws_wal_is_partial_name(walname))
+		rc = restore_segment(a, db, walname, obj, dest, err);
+	else {
+		/* history and .backup files are small and parsed whole */
+		ws_buf_init(&data, WS_SMALL_WAL_FILE_MAX);
+		rc = ws_object_decode(obj->data, obj->len, a->stanza.encrypted ? a->key : NULL,
+							  WS_SMALL_WAL_FILE_MAX, &data, &header, err);
+		if (rc == WS_OK)
+			rc = ws_archive_verify_wal(db, walname, &data, err);
+		if (rc == WS_OK)
+			rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
+		ws_buf_free(&data);
+	}
 	if (rc == WS_ERR_CORRUPT)
 		ws_error_prefix(err, "WAL file \"%s\" in the repository failed verification", walname);
-	if (rc == WS_OK)
-		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
-	ws_buf_free(&data);
 	return rc;
 }
 

@@ -111,18 +111,23 @@ ws_object_header_decode(const void *obj, size_t len, struct ws_object_header *h,
 	return WS_OK;
 }
 
+/* Feed the decompressor in pieces so its output can go out in pieces. */
+#define DECODE_PIECE (256 * 1024)
+
 int
-ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out,
-				 struct ws_buf *out, struct ws_object_header *h, struct ws_error *err)
+ws_object_decode_to(const void *obj, size_t len, const uint8_t *key, size_t max_out,
+					ws_object_sink sink, void *arg, struct ws_object_header *h,
+					struct ws_error *err)
 {
 	const uint8_t *payload = (const uint8_t *) obj + WS_OBJECT_HEADER_LEN;
-	size_t payload_len;
-	struct ws_buf plain;
+	uint64_t total = 0;
+	struct ws_sha256 *sha = NULL;
 	struct ws_filter *f = NULL;
-	uint8_t actual[32];
+	struct ws_buf plain;
+	struct ws_buf piece;
+	size_t payload_len;
 	char want_hex[65];
 	char got_hex[65];
-	size_t start = out->len;
 	int rc;
 
 	if ((rc = ws_object_header_decode(obj, len, h, err)) != WS_OK)
@@ -140,35 +145,73 @@ ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out
 							"archive object is not encrypted but the stanza is: refusing it");
 
 	ws_buf_init(&plain, len + 64);
+	ws_buf_init(&piece, (size_t) h->original_size + DECODE_PIECE);
 	if (h->encrypted) {
+		/* the tag covers the whole payload: decrypt it all before trusting it */
 		rc = ws_filter_decrypt_new(key, &f, err);
 		if (rc == WS_OK)
 			rc = run_filter(f, payload, payload_len, &plain, err);
+		f = NULL;               /* run_filter freed it */
 		payload = (const uint8_t *) plain.data;
 		payload_len = plain.len;
 	}
-	if (rc == WS_OK && ws_buf_reserve(out, (size_t) h->original_size) == WS_ERR_TOO_LARGE)
-		rc = ws_error_set(err, WS_ERR_TOO_LARGE, "archive object of %llu bytes does not fit",
-						  (unsigned long long) h->original_size);
+	if (rc == WS_OK)
+		rc = ws_sha256_new(&sha, err);
 	if (rc == WS_OK)
 		rc = ws_filter_decompress_new(h->compress, (size_t) h->original_size, &f, err);
-	if (rc == WS_OK)
-		rc = run_filter(f, payload, payload_len, out, err);
-	ws_buf_free(&plain);
-	if (rc != WS_OK)
-		return rc;
+	for (size_t done = 0; rc == WS_OK && done <= payload_len; done += DECODE_PIECE) {
+		size_t n = payload_len - done < DECODE_PIECE ? payload_len - done : DECODE_PIECE;
+		bool last = done + n == payload_len;
 
-	if (out->len - start != h->original_size)
-		return ws_error_set(err, WS_ERR_CORRUPT, "archive object decoded to %zu bytes instead of %llu",
-							out->len - start, (unsigned long long) h->original_size);
-	/* an empty original leaves out->data NULL: hash "" then */
-	if ((rc = sha256(out->len > start ? out->data + start : "", out->len - start, actual, err)) != WS_OK)
-		return rc;
-	if (memcmp(actual, h->sha256, 32) != 0) {
-		ws_sha256_hex(h->sha256, want_hex);
-		ws_sha256_hex(actual, got_hex);
-		return ws_error_set(err, WS_ERR_CORRUPT, "checksum mismatch: expected SHA-256 %s, got %s",
-							want_hex, got_hex);
+		ws_buf_reset(&piece);
+		rc = n > 0 ? f->ops->process(f, payload + done, n, &piece, err) : WS_OK;
+		if (rc == WS_OK && last)
+			rc = f->ops->finish(f, &piece, err);
+		if (rc == WS_OK && piece.len > 0) {
+			total += piece.len;
+			rc = ws_sha256_update(sha, piece.data, piece.len, err);
+			if (rc == WS_OK)
+				rc = sink(piece.data, piece.len, arg, err);
+		}
+		if (last)
+			break;
 	}
+	ws_filter_free(f);
+	if (rc == WS_OK && total != h->original_size)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "archive object decoded to %llu bytes instead of %llu",
+						  (unsigned long long) total, (unsigned long long) h->original_size);
+	if (rc == WS_OK)
+		rc = ws_sha256_final(sha, got_hex, err);
+	if (rc == WS_OK) {
+		ws_sha256_hex(h->sha256, want_hex);
+		if (strcmp(want_hex, got_hex) != 0)
+			rc = ws_error_set(err, WS_ERR_CORRUPT, "checksum mismatch: expected SHA-256 %s, got %s",
+							  want_hex, got_hex);
+	}
+	ws_sha256_free(sha);
+	ws_buf_free(&piece);
+	ws_buf_free(&plain);
+	return rc;
+}
+
+static int
+append_sink(const void *data, size_t len, void *arg, struct ws_error *err)
+{
+	int rc = ws_buf_append(arg, data, len);
+
+	if (rc != WS_OK)
+		return ws_error_set(err, rc, "archive object does not fit in memory");
 	return WS_OK;
+}
+
+int
+ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out,
+				 struct ws_buf *out, struct ws_object_header *h, struct ws_error *err)
+{
+	struct ws_object_header peek;
+
+	/* one allocation of the final size when the header can be read */
+	if (ws_object_header_decode(obj, len, &peek, err) == WS_OK && peek.original_size <= max_out)
+		(void) ws_buf_reserve(out, (size_t) peek.original_size);
+	return ws_object_decode_to(obj, len, key, max_out, append_sink, out, h, err);
 }

@@ -50,6 +50,18 @@ int ws_object_encode(const void *data, size_t len, const struct ws_object_params
 int ws_object_header_decode(const void *obj, size_t len, struct ws_object_header *h,
 							struct ws_error *err);
 
+/* Receives decoded bytes in order; a failure stops decoding. */
+typedef int (*ws_object_sink)(const void *data, size_t len, void *arg, struct ws_error *err);
+
+/*
+ * Decode obj piece by piece into sink, verifying size and SHA-256 at the
+ * end: the sink must not make its output visible before this returns
+ * WS_OK. key may be NULL only for unencrypted objects.
+ */
+int ws_object_decode_to(const void *obj, size_t len, const uint8_t *key, size_t max_out,
+						ws_object_sink sink, void *arg, struct ws_object_header *h,
+						struct ws_error *err);
+
 /*
  * Decode obj into out, verifying size and SHA-256. key may be NULL only for
  * unencrypted objects. max_out caps the original size.

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct prefetch_job {
  * for the end of WAL.
  */
 #define SHA_HEX_LEN 64
+#define HASH_CHUNK (1024 * 1024)
 
 static int
 spool_get_dir(const struct ws_config *cfg, const struct ws_spool *spool, char *buf, size_t size,
@@ -293,11 +295,41 @@ prefetch_body(void *arg)
  * rename when the spool shares the file system with PGDATA, else a
  * durable copy. *hit false when there is none or it does not verify.
  */
+/* SHA-256 of a file, read in pieces. */
+static int
+hash_file(const char *path, char hex[65], struct ws_error *err)
+{
+	struct ws_sha256 *h = NULL;
+	char *chunk = malloc(HASH_CHUNK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+	int rc;
+
+	if (chunk == NULL || fd < 0) {
+		rc = chunk == NULL ? ws_error_set(err, WS_ERR_NOMEM, "out of memory")
+			: ws_error_set(err, WS_ERR_IO, "could not open file \"%s\": %m", path);
+		goto cleanup;
+	}
+	rc = ws_sha256_new(&h, err);
+	while (rc == WS_OK && (n = read(fd, chunk, HASH_CHUNK)) > 0)
+		rc = ws_sha256_update(h, chunk, (size_t) n, err);
+	if (rc == WS_OK && n < 0)
+		rc = ws_error_set(err, WS_ERR_IO, "could not read file \"%s\": %m", path);
+	if (rc == WS_OK)
+		rc = ws_sha256_final(h, hex, err);
+
+cleanup:
+	ws_sha256_free(h);
+	if (fd >= 0)
+		close(fd);
+	free(chunk);
+	return rc;
+}
+
 static int
 take_prefetched(const struct ws_config *cfg, struct ws_spool *spool, struct ws_log *log,
 				const char *walname, const char *dest, bool *hit, struct ws_error *err)
 {
-	struct ws_sha256 *h = NULL;
 	struct ws_buf data;
 	char dir[1024];
 	char src[1200];
@@ -310,36 +342,30 @@ take_prefetched(const struct ws_config *cfg, struct ws_spool *spool, struct ws_l
 		return rc;
 	if (!find_prefetched(dir, walname, src, sizeof(src), want))
 		return WS_OK;
-	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
-	rc = ws_read_file(src, WS_WAL_SEGSIZE_MAX, &data, err);
-	if (rc == WS_OK)
-		rc = ws_sha256_new(&h, err);
-	if (rc == WS_OK)
-		rc = ws_sha256_update(h, data.data, data.len, err);
-	if (rc == WS_OK)
-		rc = ws_sha256_final(h, got, err);
-	ws_sha256_free(h);
-	if (rc == WS_OK && strcmp(want, got) != 0) {
+	if ((rc = hash_file(src, got, err)) != WS_OK)
+		return rc;
+	if (strcmp(want, got) != 0) {
 		/* damaged in the spool: not trusted, the repository is asked instead */
 		ws_log_warn(log, "archive-get", "prefetched WAL file \"%s\" is damaged in the spool; fetching it again",
 					walname);
 		unlink(src);
-		goto cleanup;
+		return WS_OK;
 	}
-	if (rc != WS_OK)
-		goto cleanup;
 	if (rename(src, dest) == 0) {
 		*hit = true;
-		rc = ws_fsync_parent_dir(dest, err);
-	} else if (errno == EXDEV) {
-		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
-		*hit = rc == WS_OK;
-		unlink(src);
-	} else {
-		rc = ws_error_set(err, WS_ERR_IO, "could not rename file \"%s\" to \"%s\": %m", src, dest);
+		return ws_fsync_parent_dir(dest, err);
 	}
-
-cleanup:
+	if (errno != EXDEV)
+		return ws_error_set(err, WS_ERR_IO, "could not rename file \"%s\" to \"%s\": %m", src, dest);
+	/* another file system: a durable copy */
+	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
+	rc = ws_read_file(src, WS_WAL_SEGSIZE_MAX, &data, err);
+	if (rc == WS_OK)
+		rc = ws_write_file_atomic(dest, data.data, data.len, 0600, err);
+	if (rc == WS_OK) {
+		*hit = true;
+		unlink(src);
+	}
 	ws_buf_free(&data);
 	return rc;
 }
