@@ -1,7 +1,7 @@
 /*
  * test_buf.c — unit tests for src/common/buf.c
  *
- * Link with -Wl,--wrap=malloc,--wrap=realloc: the allocation "torture" test
+ * Link with -Wl,--wrap=malloc,--wrap=realloc,--wrap=calloc (alloc_torture.h): the allocation "torture" test
  * fails each allocation in turn through __wrap_malloc/__wrap_realloc below.
  */
 #include <stdarg.h>
@@ -23,55 +23,7 @@
  * Allocation failure injection. Test-only state: fail_at = N makes the Nth
  * counted allocation return NULL; 0 disables injection.
  */
-static struct {
-	unsigned long calls;
-	unsigned long fail_at;
-	unsigned long failed;
-} alloc_ctl;
-
-void *__real_malloc(size_t size);
-void *__real_realloc(void *ptr, size_t size);
-void *__wrap_malloc(size_t size);
-void *__wrap_realloc(void *ptr, size_t size);
-
-static bool
-alloc_should_fail(void)
-{
-	alloc_ctl.calls++;
-	if (alloc_ctl.fail_at != 0 && alloc_ctl.calls == alloc_ctl.fail_at) {
-		alloc_ctl.failed++;
-		return true;
-	}
-	return false;
-}
-
-void *
-__wrap_malloc(size_t size)
-{
-	if (alloc_should_fail()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(size);
-}
-
-void *
-__wrap_realloc(void *ptr, size_t size)
-{
-	if (alloc_should_fail()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_realloc(ptr, size);
-}
-
-static void
-alloc_inject(unsigned long fail_at)
-{
-	alloc_ctl.calls = 0;
-	alloc_ctl.fail_at = fail_at;
-	alloc_ctl.failed = 0;
-}
+#include "../alloc_torture.h"
 
 /* the buffer holds exactly these bytes and is NUL-terminated */
 static void

@@ -20,59 +20,7 @@
 #include "common/error.h"
 #include "storage/s3/xml.h"
 
-static struct {
-	unsigned long calls;
-	unsigned long fail_at;
-	unsigned long failed;
-} alloc_ctl;
-
-void *__real_malloc(size_t size);
-void *__real_realloc(void *ptr, size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__wrap_malloc(size_t size);
-void *__wrap_realloc(void *ptr, size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-
-static bool
-alloc_should_fail(void)
-{
-	alloc_ctl.calls++;
-	if (alloc_ctl.fail_at != 0 && alloc_ctl.calls == alloc_ctl.fail_at) {
-		alloc_ctl.failed++;
-		return true;
-	}
-	return false;
-}
-
-void *
-__wrap_malloc(size_t size)
-{
-	if (alloc_should_fail()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(size);
-}
-
-void *
-__wrap_realloc(void *ptr, size_t size)
-{
-	if (alloc_should_fail()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_realloc(ptr, size);
-}
-
-void *
-__wrap_calloc(size_t n, size_t size)
-{
-	if (alloc_should_fail()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_calloc(n, size);
-}
+#include "../alloc_torture.h"
 
 /* A ListObjectsV2 page as S3 writes it (indented, namespaced, an ETag). */
 static const char list_doc[] =
