@@ -508,11 +508,14 @@ _ws_port_listening() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# free_port — print a loopback port in 20000-45000 that nobody listens on.
+# free_port — print a loopback port in 20000-31999 that nobody listens on.
 # Ports handed out are recorded in $WS_TMP/.ports (so this also works in
 # $(...)) and never handed out twice in one script.
 free_port() {
-	local span=25001 start p i
+	# below the kernel's ephemeral range (32768 and up by default): a port
+	# found free there can still be taken by any outgoing connection
+	# before the server binds it
+	local span=12000 start p i
 	start=$(((RANDOM * 32768 + RANDOM + BASHPID) % span))
 	for ((i = 0; i < span; i++)); do
 		p=$((20000 + (start + i) % span))
@@ -522,7 +525,7 @@ free_port() {
 		echo "$p"
 		return 0
 	done
-	die "no free port in 20000-45000"
+	die "no free port in 20000-31999"
 }
 
 # ---------------------------------------------------------------------------
