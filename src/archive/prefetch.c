@@ -45,9 +45,12 @@ static int
 spool_get_dir(const struct ws_config *cfg, const struct ws_spool *spool, char *buf, size_t size,
 			  struct ws_error *err)
 {
-	if (ws_snprintf(buf, size, "%s/%s/get", ws_config_str(cfg, WS_OPT_SPOOL_PATH), spool->stanza) != WS_OK)
-		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
-	return WS_OK;
+	char rel[128];
+	int rc;
+
+	if ((rc = ws_spool_get_path(spool, "", rel, sizeof(rel), err)) != WS_OK)
+		return rc;
+	return ws_spool_abs_path(cfg, rel, buf, size, err);
 }
 
 /* Is name "<walname>.<64 hex>"? */
@@ -248,10 +251,8 @@ ws_prefetch_run(const struct ws_config *cfg, struct ws_log *log, const char *wal
 	stale.walname = walname;
 	stale.spool = &spool;
 	rc = ws_spool_get_path(&spool, "", dir, sizeof(dir), err);
-	if (rc == WS_OK) {
-		dir[strlen(dir) - 1] = '\0';    /* "<stanza>/get" */
+	if (rc == WS_OK)
 		rc = spool.store->ops->list(spool.store, dir, remove_stale, &stale, err);
-	}
 	if (rc == WS_OK)
 		rc = plan(job, ws_stanza_current(&stanza), walname, err);
 	for (; rc == WS_OK && started < nthreads; started++) {

@@ -44,7 +44,16 @@ int
 ws_spool_get_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
 				  struct ws_error *err)
 {
-	if (ws_snprintf(buf, size, "%s/get/%s", spool->stanza, file) != WS_OK)
+	if (ws_snprintf(buf, size, "%s/get%s%s", spool->stanza, file[0] ? "/" : "", file) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	return WS_OK;
+}
+
+int
+ws_spool_abs_path(const struct ws_config *cfg, const char *rel, char *buf, size_t size,
+				  struct ws_error *err)
+{
+	if (ws_snprintf(buf, size, "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
 	return WS_OK;
 }
@@ -53,14 +62,14 @@ int
 ws_spool_try_lock(const struct ws_config *cfg, const char *rel, int *fd, struct ws_error *err)
 {
 	char path[1024];
+	int rc;
 
 	*fd = -1;
-	if (ws_snprintf(path, sizeof(path), "%s/%s", ws_config_str(cfg, WS_OPT_SPOOL_PATH), rel) != WS_OK)
-		return ws_error_set(err, WS_ERR_TOO_LARGE, "spool path is too long");
+	if ((rc = ws_spool_abs_path(cfg, rel, path, sizeof(path), err)) != WS_OK)
+		return rc;
 	*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0640);
 	if (*fd < 0 && errno == ENOENT) {
 		char dir[1024];
-		int rc;
 
 		ws_strlcpy(dir, path, sizeof(dir));
 		*strrchr(dir, '/') = '\0';

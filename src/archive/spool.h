@@ -34,8 +34,12 @@ void ws_spool_close(struct ws_spool *spool);
 /* "<stanza>/push/<file>" */
 int ws_spool_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
 				  struct ws_error *err);
-/* "<stanza>/get/<file>": archive-get's prefetched objects */
+/* "<stanza>/get/<file>" ("<stanza>/get" for ""): archive-get's prefetched segments */
 int ws_spool_get_path(const struct ws_spool *spool, const char *file, char *buf, size_t size,
+					  struct ws_error *err);
+
+/* The file system path of spool-relative path rel. */
+int ws_spool_abs_path(const struct ws_config *cfg, const char *rel, char *buf, size_t size,
 					  struct ws_error *err);
 
 /*
