@@ -54,6 +54,8 @@ ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_archi
 	a->log = log;
 	a->params.compress = (enum ws_compress_type) ws_config_int(cfg, WS_OPT_COMPRESS_TYPE);
 	a->params.level = (int) ws_config_int(cfg, WS_OPT_COMPRESS_LEVEL);
+	/* one segment may use every core we are allowed; pools lower it */
+	a->params.threads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
 	rc = ws_storage_open_repo(cfg, &a->repo, err);
 	if (rc == WS_OK)
 		rc = ws_stanza_load(a->repo, ws_config_str(cfg, WS_OPT_STANZA), &a->stanza, err);

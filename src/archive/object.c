@@ -5,7 +5,10 @@
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include "common/handoff.h"
 
 static void
 put_u64le(uint8_t *p, uint64_t v)
@@ -58,38 +61,51 @@ int
 ws_object_encode(const void *data, size_t len, const struct ws_object_params *params,
 				 struct ws_buf *out, struct ws_object_header *header, struct ws_error *err)
 {
-	uint8_t head[WS_OBJECT_HEADER_LEN] = {0};
+	uint8_t *head;
+	size_t head_at = out->len;
 	struct ws_buf compressed;
+	struct ws_buf *target = out;
 	struct ws_filter *f = NULL;
 	int rc;
 
 	header->compress = params->compress;
 	header->encrypted = params->key != NULL;
 	header->original_size = len;
-	if ((rc = sha256(data, len, header->sha256, err)) != WS_OK)
+	if ((rc = ws_buf_reserve(out, WS_OBJECT_HEADER_LEN)) != WS_OK)
+		return ws_error_set(err, rc, "could not buffer archive object");
+	out->len += WS_OBJECT_HEADER_LEN;  /* filled in once the hash is known */
+
+	ws_buf_init(&compressed, out->max);
+	if (header->encrypted)
+		target = &compressed;   /* compress here, then encrypt into out */
+	rc = ws_filter_compress_new(params->compress, params->level, &f, err);
+	if (rc == WS_OK)
+		rc = ws_filter_compress_threads(f, params->threads > 0 ? params->threads : 1, err);
+	if (rc == WS_OK)
+		rc = f->ops->process(f, data, len, target, err);
+	/* zstd's workers are still compressing: hash on this thread meanwhile */
+	if (rc == WS_OK)
+		rc = sha256(data, len, header->sha256, err);
+	if (rc == WS_OK)
+		rc = f->ops->finish(f, target, err);
+	ws_filter_free(f);
+	if (rc == WS_OK && header->encrypted) {
+		rc = ws_filter_encrypt_new(params->key, &f, err);
+		if (rc == WS_OK)
+			rc = run_filter(f, compressed.data, compressed.len, out, err);
+	}
+	ws_buf_free(&compressed);
+	if (rc != WS_OK)
 		return rc;
+
+	head = (uint8_t *) out->data + head_at;
+	memset(head, 0, WS_OBJECT_HEADER_LEN);
 	memcpy(head, WS_OBJECT_MAGIC, 4);
 	head[4] = (uint8_t) params->compress;
 	head[5] = header->encrypted ? 1 : 0;
 	put_u64le(head + 8, len);
 	memcpy(head + 16, header->sha256, 32);
-	if ((rc = ws_buf_append(out, head, sizeof(head))) != WS_OK)
-		return ws_error_set(err, rc, "could not buffer archive object");
-
-	if ((rc = ws_filter_compress_new(params->compress, params->level, &f, err)) != WS_OK)
-		return rc;
-	if (!header->encrypted)
-		return run_filter(f, data, len, out, err);
-
-	/* compress into a scratch buffer, then encrypt into out */
-	ws_buf_init(&compressed, out->max);
-	rc = run_filter(f, data, len, &compressed, err);
-	if (rc == WS_OK)
-		rc = ws_filter_encrypt_new(params->key, &f, err);
-	if (rc == WS_OK)
-		rc = run_filter(f, compressed.data, compressed.len, out, err);
-	ws_buf_free(&compressed);
-	return rc;
+	return WS_OK;
 }
 
 int
@@ -114,17 +130,67 @@ ws_object_header_decode(const void *obj, size_t len, struct ws_object_header *h,
 /* Feed the decompressor in pieces so its output can go out in pieces. */
 #define DECODE_PIECE (256 * 1024)
 
+/* The consumer thread's half: hash and pass on what was decoded. */
+struct decoded_sink {
+	struct ws_sha256 *sha;
+	ws_object_sink sink;
+	void *arg;
+	uint64_t total;
+};
+
+static int
+hash_and_sink(const void *data, size_t len, void *arg, struct ws_error *err)
+{
+	struct decoded_sink *d = arg;
+	int rc;
+
+	d->total += len;
+	if ((rc = ws_sha256_update(d->sha, data, len, err)) != WS_OK)
+		return rc;
+	return d->sink(data, len, d->arg, err);
+}
+
+/*
+ * Decompress on this thread while another hashes and writes the previous
+ * piece: a 16 MB segment costs about as much to hash as to decompress.
+ */
+static int
+decode_pieces(struct ws_filter *f, const uint8_t *payload, size_t payload_len, size_t max_piece,
+			  struct decoded_sink *out, struct ws_error *err)
+{
+	struct ws_handoff *handoff;
+	struct ws_error consumer_err;
+	int rc, finish_rc;
+
+	if ((rc = ws_handoff_start(hash_and_sink, out, max_piece, &handoff, err)) != WS_OK)
+		return rc;
+	for (size_t done = 0; rc == WS_OK; done += DECODE_PIECE) {
+		size_t n = payload_len - done < DECODE_PIECE ? payload_len - done : DECODE_PIECE;
+		bool last = done + n == payload_len;
+		struct ws_buf *piece = ws_handoff_buffer(handoff);
+
+		rc = n > 0 ? f->ops->process(f, payload + done, n, piece, err) : WS_OK;
+		if (rc == WS_OK && last)
+			rc = f->ops->finish(f, piece, err);
+		if (rc == WS_OK && piece->len > 0)
+			rc = ws_handoff_push(handoff, err);
+		if (last)
+			break;
+	}
+	/* a decoding error wins over what the consumer says afterwards */
+	finish_rc = ws_handoff_finish(handoff, rc == WS_OK ? err : &consumer_err);
+	return rc != WS_OK ? rc : finish_rc;
+}
+
 int
 ws_object_decode_to(const void *obj, size_t len, const uint8_t *key, size_t max_out,
 					ws_object_sink sink, void *arg, struct ws_object_header *h,
 					struct ws_error *err)
 {
 	const uint8_t *payload = (const uint8_t *) obj + WS_OBJECT_HEADER_LEN;
-	uint64_t total = 0;
-	struct ws_sha256 *sha = NULL;
+	struct decoded_sink out = { .sink = sink, .arg = arg };
 	struct ws_filter *f = NULL;
 	struct ws_buf plain;
-	struct ws_buf piece;
 	size_t payload_len;
 	char want_hex[65];
 	char got_hex[65];
@@ -145,7 +211,6 @@ ws_object_decode_to(const void *obj, size_t len, const uint8_t *key, size_t max_
 							"archive object is not encrypted but the stanza is: refusing it");
 
 	ws_buf_init(&plain, len + 64);
-	ws_buf_init(&piece, (size_t) h->original_size + DECODE_PIECE);
 	if (h->encrypted) {
 		/* the tag covers the whole payload: decrypt it all before trusting it */
 		rc = ws_filter_decrypt_new(key, &f, err);
@@ -156,40 +221,25 @@ ws_object_decode_to(const void *obj, size_t len, const uint8_t *key, size_t max_
 		payload_len = plain.len;
 	}
 	if (rc == WS_OK)
-		rc = ws_sha256_new(&sha, err);
+		rc = ws_sha256_new(&out.sha, err);
 	if (rc == WS_OK)
 		rc = ws_filter_decompress_new(h->compress, (size_t) h->original_size, &f, err);
-	for (size_t done = 0; rc == WS_OK && done <= payload_len; done += DECODE_PIECE) {
-		size_t n = payload_len - done < DECODE_PIECE ? payload_len - done : DECODE_PIECE;
-		bool last = done + n == payload_len;
-
-		ws_buf_reset(&piece);
-		rc = n > 0 ? f->ops->process(f, payload + done, n, &piece, err) : WS_OK;
-		if (rc == WS_OK && last)
-			rc = f->ops->finish(f, &piece, err);
-		if (rc == WS_OK && piece.len > 0) {
-			total += piece.len;
-			rc = ws_sha256_update(sha, piece.data, piece.len, err);
-			if (rc == WS_OK)
-				rc = sink(piece.data, piece.len, arg, err);
-		}
-		if (last)
-			break;
-	}
-	ws_filter_free(f);
-	if (rc == WS_OK && total != h->original_size)
-		rc = ws_error_set(err, WS_ERR_CORRUPT, "archive object decoded to %llu bytes instead of %llu",
-						  (unsigned long long) total, (unsigned long long) h->original_size);
 	if (rc == WS_OK)
-		rc = ws_sha256_final(sha, got_hex, err);
+		rc = decode_pieces(f, payload, payload_len, (size_t) h->original_size + DECODE_PIECE,
+						   &out, err);
+	ws_filter_free(f);
+	if (rc == WS_OK && out.total != h->original_size)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "archive object decoded to %llu bytes instead of %llu",
+						  (unsigned long long) out.total, (unsigned long long) h->original_size);
+	if (rc == WS_OK)
+		rc = ws_sha256_final(out.sha, got_hex, err);
 	if (rc == WS_OK) {
 		ws_sha256_hex(h->sha256, want_hex);
 		if (strcmp(want_hex, got_hex) != 0)
 			rc = ws_error_set(err, WS_ERR_CORRUPT, "checksum mismatch: expected SHA-256 %s, got %s",
 							  want_hex, got_hex);
 	}
-	ws_sha256_free(sha);
-	ws_buf_free(&piece);
+	ws_sha256_free(out.sha);
 	ws_buf_free(&plain);
 	return rc;
 }

@@ -41,6 +41,7 @@ struct ws_object_params {
 	enum ws_compress_type compress;
 	int level;
 	const uint8_t *key;        /* NULL: not encrypted */
+	int threads;               /* compression threads per object, >= 1 */
 };
 
 /* Encode data into out (header + payload). */

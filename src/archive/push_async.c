@@ -250,6 +250,8 @@ worker_thread_main(void *arg)
 		ws_spool_close(&spool);
 		return NULL;
 	}
+	/* the pool's threads are the parallelism: one core per segment */
+	a.params.threads = 1;
 	while (now_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
 		if (!take_next(w, t->slot, &spool, name, sizeof(name))) {
 			if (w->failed)

@@ -246,9 +246,13 @@ zstd_compress_setup(struct compress_state *st, int level, struct ws_error *err)
 	/* a content checksum lets decompression catch corruption */
 	if (!ZSTD_isError(ret))
 		ret = ZSTD_CCtx_setParameter(st->zcctx, ZSTD_c_checksumFlag, 1);
-	/* no worker threads: the caller decides about parallelism */
+	/*
+	 * Always zstd's multithreaded mode, one worker until told otherwise:
+	 * its frames do not depend on the worker count (single-thread mode's
+	 * would differ), and the caller's thread stays free meanwhile.
+	 */
 	if (!ZSTD_isError(ret))
-		ret = ZSTD_CCtx_setParameter(st->zcctx, ZSTD_c_nbWorkers, 0);
+		ret = ZSTD_CCtx_setParameter(st->zcctx, ZSTD_c_nbWorkers, 1);
 	if (ZSTD_isError(ret))
 		return zstd_error("could not set up zstd compression", ret, err,
 						  WS_ERR_INVALID);
@@ -487,6 +491,22 @@ static const struct ws_filter_ops none_compress_ops = {
 static const struct ws_filter_ops none_decompress_ops = {
 	"none decompression", none_decompress_process, none_finish, compress_free
 };
+
+int
+ws_filter_compress_threads(struct ws_filter *f, int threads, struct ws_error *err)
+{
+	struct compress_state *st = f->state;
+	size_t ret;
+
+	if (threads < 1 || threads > 64)
+		return ws_error_set(err, WS_ERR_INVALID, "invalid compression thread count %d", threads);
+	if (f->ops != &zstd_compress_ops)
+		return WS_OK;
+	ret = ZSTD_CCtx_setParameter(st->zcctx, ZSTD_c_nbWorkers, threads);
+	if (ZSTD_isError(ret))
+		return zstd_error("could not set zstd worker threads", ret, err, WS_ERR_INVALID);
+	return WS_OK;
+}
 
 /* ---- constructors ---- */
 

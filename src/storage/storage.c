@@ -11,8 +11,8 @@
 
 #include "common/str.h"
 
-/* ws_storage_get reads in pieces this big */
-#define WS_STORAGE_GET_CHUNK 65536
+/* ws_storage_get grows its buffer by at least this much per read */
+#define WS_STORAGE_GET_CHUNK (1024 * 1024)
 
 /* room for a quoted path in messages; longer ones end in "..." */
 #define WS_STORAGE_QUOTE_MAX 256
@@ -167,45 +167,50 @@ ws_storage_get(struct ws_storage *s, const char *path, struct ws_buf *out,
 	char shown[WS_STORAGE_QUOTE_MAX];
 	struct ws_storage_read *r = NULL;
 	size_t start_len = out->len;
-	char *chunk;
 	int rc;
-
-	chunk = malloc(WS_STORAGE_GET_CHUNK);
-	if (chunk == NULL)
-		return ws_error_set(err, WS_ERR_NOMEM,
-							"out of memory while reading \"%s\"",
-							ws_str_quote(path, strlen(path), shown, sizeof(shown)));
 
 	rc = s->ops->open_read(s, path, &r, err);
 	if (rc != WS_OK)
 		goto cleanup;
 
+	/* read straight into the buffer, as much as it has room for */
 	for (;;) {
+		size_t room = out->max - out->len;
+		size_t want = 1;
 		size_t got = 0;
+		char probe;
+		char *dst = &probe;     /* at the cap: is there more than allowed? */
 
-		rc = s->ops->read(r, chunk, WS_STORAGE_GET_CHUNK, &got, err);
+		if (room > 0) {
+			rc = ws_buf_reserve(out, room < WS_STORAGE_GET_CHUNK ? room : WS_STORAGE_GET_CHUNK);
+			if (rc != WS_OK) {
+				ws_error_set(err, rc, "out of memory while reading \"%s\"",
+							 ws_str_quote(path, strlen(path), shown, sizeof(shown)));
+				goto cleanup;
+			}
+			want = out->cap - 1 - out->len;
+			if (want > room)
+				want = room;
+			dst = out->data + out->len;
+		}
+		rc = s->ops->read(r, dst, want, &got, err);
 		if (rc != WS_OK)
 			goto cleanup;
 		if (got == 0)
 			break;
-		rc = ws_buf_append(out, chunk, got);
-		if (rc == WS_ERR_TOO_LARGE) {
-			ws_error_set(err, rc, "object \"%s\" is too large (limit %zu bytes)",
-						 ws_str_quote(path, strlen(path), shown, sizeof(shown)),
-						 out->max - start_len);
+		if (room == 0) {
+			rc = ws_error_set(err, WS_ERR_TOO_LARGE, "object \"%s\" is too large (limit %zu bytes)",
+							  ws_str_quote(path, strlen(path), shown, sizeof(shown)),
+							  out->max - start_len);
 			goto cleanup;
 		}
-		if (rc != WS_OK) {
-			ws_error_set(err, rc, "out of memory while reading \"%s\"",
-						 ws_str_quote(path, strlen(path), shown, sizeof(shown)));
-			goto cleanup;
-		}
+		out->len += got;
+		out->data[out->len] = '\0';
 	}
 
 cleanup:
 	if (r != NULL)
 		s->ops->close_read(r);
-	free(chunk);
 	if (rc != WS_OK) {
 		/* give the caller back the buffer as it was */
 		out->len = start_len;

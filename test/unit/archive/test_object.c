@@ -43,7 +43,7 @@ teardown(void **state)
 static void
 encode(const uint8_t *data, enum ws_compress_type type, const uint8_t *key, struct ws_buf *obj)
 {
-	struct ws_object_params params = {type, type == WS_COMPRESS_ZLIB ? 6 : 3, key};
+	struct ws_object_params params = {type, type == WS_COMPRESS_ZLIB ? 6 : 3, key, 2};
 	struct ws_object_header h;
 	struct ws_error err;
 
@@ -146,10 +146,49 @@ test_keys(void **state)
 	ws_buf_free(&obj);
 }
 
+/*
+ * zstd's worker count must not change the bytes: a segment pushed again by
+ * a walship with another process-max must compare equal. Large enough for
+ * zstd to cut it into more than one job.
+ */
+static void
+test_threads_do_not_change_output(void **state)
+{
+	const size_t len = 20 * 1024 * 1024;
+	uint8_t *big = malloc(len);
+	struct ws_buf one, four, out;
+	struct ws_object_header h;
+	struct ws_error err;
+
+	(void) state;
+	assert_non_null(big);
+	srand(7);
+	for (size_t i = 0; i < len; i++)
+		big[i] = (i / 4096) % 3 == 0 ? (uint8_t) (rand() & 0xff) : (uint8_t) ("WAL "[i % 4]);
+	for (int threads = 1; threads <= 4; threads += 3) {
+		struct ws_object_params params = {WS_COMPRESS_ZSTD, 3, NULL, threads};
+		struct ws_buf *obj = threads == 1 ? &one : &four;
+
+		ws_buf_init(obj, len);
+		assert_int_equal(ws_object_encode(big, len, &params, obj, &h, &err), WS_OK);
+	}
+	assert_int_equal(one.len, four.len);
+	assert_memory_equal(one.data, four.data, one.len);
+	ws_buf_init(&out, len);
+	assert_int_equal(ws_object_decode(four.data, four.len, NULL, len, &out, &h, &err), WS_OK);
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.data, big, len);
+	ws_buf_free(&one);
+	ws_buf_free(&four);
+	ws_buf_free(&out);
+	free(big);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads_do_not_change_output),
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_damage_is_detected),
 		cmocka_unit_test(test_keys),
