@@ -10,6 +10,7 @@
 static const struct ws_command *const command_table[] = {
 	&ws_cmd_archive_get,
 	&ws_cmd_archive_push,
+	&ws_cmd_backup,
 	&ws_cmd_check,
 	&ws_cmd_help,
 	&ws_cmd_info,

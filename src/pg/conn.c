@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/str.h"
+#include "pg/conn_int.h"
 
 struct ws_pg_conn {
 	PGconn *pg;
@@ -44,18 +45,21 @@ describe_target(struct ws_pg_conn *conn)
 				 port != NULL ? port : "?");
 }
 
-int
-ws_pg_connect(const char *conninfo, int connect_timeout, struct ws_pg_conn **out,
-			  struct ws_error *err)
+static int
+connect_with(const char *conninfo, int connect_timeout, bool replication,
+			 struct ws_pg_conn **out, struct ws_error *err)
 {
 	/*
 	 * Later keywords override earlier ones and the expanded dbname string
 	 * overrides what precedes it, so the caller's conninfo wins over our
-	 * defaults for the timeout and application name.
+	 * defaults for the timeout and application name, and "replication"
+	 * after it wins over the conninfo.
 	 */
 	char timeout[16];
-	const char *keywords[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-	const char *values[] = {timeout, "walship", conninfo != NULL ? conninfo : "", NULL};
+	const char *keywords[] = {"connect_timeout", "fallback_application_name", "dbname",
+							  replication ? "replication" : NULL, NULL};
+	const char *values[] = {timeout, "walship", conninfo != NULL ? conninfo : "",
+							replication ? "true" : NULL, NULL};
 	struct ws_pg_conn *conn;
 
 	*out = NULL;
@@ -69,7 +73,9 @@ ws_pg_connect(const char *conninfo, int connect_timeout, struct ws_pg_conn **out
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory while connecting to the server");
 	}
 	if (PQstatus(conn->pg) != CONNECTION_OK) {
-		int rc = set_pg_error(err, WS_ERR_CONNECT, "could not connect to the server",
+		int rc = set_pg_error(err, WS_ERR_CONNECT,
+							  replication ? "could not open a replication connection to the server"
+							  : "could not connect to the server",
 							  PQerrorMessage(conn->pg));
 
 		ws_pg_close(conn);
@@ -78,6 +84,32 @@ ws_pg_connect(const char *conninfo, int connect_timeout, struct ws_pg_conn **out
 	describe_target(conn);
 	*out = conn;
 	return WS_OK;
+}
+
+int
+ws_pg_connect(const char *conninfo, int connect_timeout, struct ws_pg_conn **out,
+			  struct ws_error *err)
+{
+	return connect_with(conninfo, connect_timeout, false, out, err);
+}
+
+int
+ws_pg_connect_replication(const char *conninfo, int connect_timeout, struct ws_pg_conn **out,
+						  struct ws_error *err)
+{
+	return connect_with(conninfo, connect_timeout, true, out, err);
+}
+
+PGconn *
+ws_pg_conn_raw(struct ws_pg_conn *conn)
+{
+	return conn->pg;
+}
+
+int
+ws_pg_conn_error(struct ws_pg_conn *conn, int status, const char *what, struct ws_error *err)
+{
+	return set_pg_error(err, status, what, PQerrorMessage(conn->pg));
 }
 
 void

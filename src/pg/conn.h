@@ -28,6 +28,12 @@ struct ws_pg_result {
  */
 int ws_pg_connect(const char *conninfo, int connect_timeout,
 				  struct ws_pg_conn **out, struct ws_error *err);
+/*
+ * The same for a physical replication connection (replication=true), which
+ * speaks the replication commands: BASE_BACKUP, IDENTIFY_SYSTEM, ...
+ */
+int ws_pg_connect_replication(const char *conninfo, int connect_timeout,
+							  struct ws_pg_conn **out, struct ws_error *err);
 void ws_pg_close(struct ws_pg_conn *conn);
 
 /* "host:port" (or the socket directory) for messages. */

@@ -1,0 +1,36 @@
+/*
+ * backup.h — take a base backup of a running cluster into the repository
+ *
+ * BASE_BACKUP sends one stream; this side parses its tar archives into
+ * files and lets process-max threads compress, encrypt, hash and upload
+ * them through the same object format as WAL. The walship manifest is
+ * written last, once every file and every WAL segment the backup needs for
+ * consistency is in the repository.
+ */
+#ifndef WALSHIP_BACKUP_BACKUP_H
+#define WALSHIP_BACKUP_BACKUP_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "backup/manifest.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "config/config.h"
+
+struct ws_backup_options {
+	bool fast_checkpoint;
+	bool from_standby;
+	FILE *progress;          /* a terminal for progress lines, or NULL */
+};
+
+/* Where a backup's objects live: "<stanza>/backup/<label>". */
+int ws_backup_dir(const char *stanza, const char *label, char *buf, size_t size,
+				  struct ws_error *err);
+
+/* On success *out describes the backup (free with ws_backup_manifest_free). */
+int ws_backup_run(const struct ws_config *cfg, struct ws_log *log,
+				  const struct ws_backup_options *opts, struct ws_backup_manifest *out,
+				  struct ws_error *err);
+
+#endif

@@ -1,0 +1,91 @@
+#!/bin/bash
+#
+# walship backup against a real PostgreSQL 15 primary under pgbench load:
+# the backup lands in the repository as one object per file plus
+# PostgreSQL's own backup_manifest, the walship manifest is written last and
+# lists exactly the files PostgreSQL's manifest lists, with sizes and
+# SHA-256 sums that match the decoded objects, and the WAL range the backup
+# needs is in the archive. With archiving broken, backup fails within
+# archive-timeout naming the missing segment, and leaves no manifest.
+#
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+require_walship
+bin=$(walship_pg_bin) || die "no walship binary for postgres"
+WALSHIP=$bin
+
+repo=$WS_TMP/repo
+{ mkdir -p "$repo" && chown postgres:postgres "$repo"; } || die "no repo"
+pg_create_primary primary "archive_mode = on" "archive_command = ''"
+conninfo=$(pg_conninfo primary)
+port=$(pg_port primary)
+cat >"$WS_TMP/ws.conf" <<EOF2
+stanza = "main";
+pg-conninfo = "$conninfo";
+repo-path = "$repo";
+archive-timeout = 20;
+log-level = "warn";
+EOF2
+chmod 644 "$WS_TMP/ws.conf"
+expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
+pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
+pg_reload primary || die "reload failed"
+
+out=$(as_pg "$PG_BINDIR/pgbench" -i -s 2 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
+	die "pgbench -i failed: $out"
+bg_start load as_pg "$PG_BINDIR/pgbench" -n -c 2 -T 30 -h "$WS_TMP" -p "$port" -U postgres postgres
+
+note "backup under load"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint fast
+is "$RC" 0 "backup succeeds under pgbench load"
+like "$OUT" '^backup [0-9]{8}-[0-9]{6}F: [0-9]+ entries' "backup reports its label and size"
+label=$(sed -n 's/^backup \([0-9F_-]*\):.*/\1/p' <<<"$OUT")
+dir=$repo/main/backup/$label
+ok "the walship manifest exists" -- test -f "$dir/backup.manifest"
+ok "PostgreSQL's backup_manifest is stored" -- test -f "$dir/backup_manifest.ws"
+like "$(cat "$dir/backup.manifest")" '^stop-lsn=[0-9A-F]+/[0-9A-F]+$' "manifest has the stop LSN"
+
+# PostgreSQL's manifest, decoded with zstd itself (48-byte header, then a zstd frame)
+tail -c +49 "$dir/backup_manifest.ws" | zstd -q -d >"$WS_TMP/pgm.json" ||
+	fail "zstd could not decode backup_manifest.ws"
+pg_files=$(grep -c '"Path"' "$WS_TMP/pgm.json")
+ws_files=$(grep -c '^file=f ' "$dir/backup.manifest")
+is "$ws_files" "$pg_files" "walship lists every file PostgreSQL's manifest lists ($pg_files)"
+
+# every file object decodes to the size and SHA-256 the manifest records
+bad=0
+while IFS=' ' read -r kind mode mtime size stored sha path; do
+	[ "$kind" = "file=f" ] || continue
+	got=$(tail -c +49 "$dir/pg_data/$path.ws" | zstd -q -d | sha256sum | cut -d' ' -f1)
+	gotsize=$(tail -c +49 "$dir/pg_data/$path.ws" | zstd -q -d | wc -c)
+	[ "$got" = "$sha" ] && [ "$gotsize" = "$size" ] || { bad=$((bad + 1)); diag "$path: $got/$gotsize vs $sha/$size"; }
+done <"$dir/backup.manifest"
+is "$bad" 0 "every file object decodes to its recorded size and SHA-256"
+
+wal_start=$(sed -n 's/^wal-start=//p' "$dir/backup.manifest")
+wal_stop=$(sed -n 's/^wal-stop=//p' "$dir/backup.manifest")
+ok "the first WAL segment of the backup is archived" -- \
+	test -f "$repo/main/archive/15-1/${wal_start:0:16}/$wal_start.ws"
+ok "the last WAL segment of the backup is archived" -- \
+	test -f "$repo/main/archive/15-1/${wal_stop:0:16}/$wal_stop.ws"
+bg_wait load
+
+note "archiving broken"
+pg_conf primary "archive_command = 'false'"
+pg_reload primary || die "reload failed"
+sed -i 's/^archive-timeout = 20;/archive-timeout = 3;/' "$WS_TMP/ws.conf"
+sleep 1    # a new label: they have one-second resolution
+start=$SECONDS
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint fast
+isnt "$RC" 0 "backup fails when WAL is not archived"
+like "$ERR" 'did not reach the repository within archive-timeout \(3 s\)' "the error says why"
+cmp_ok $((SECONDS - start)) '<' 30 "and does so within seconds, not an hour"
+n=$(find "$repo/main/backup" -name backup.manifest | wc -l)
+is "$n" 1 "the failed backup left no manifest: only the first is restorable"
+
+note "bad input"
+expect_exit 2 "unknown --type" -- walship_as_pg --config "$WS_TMP/ws.conf" backup --type incr
+expect_exit 2 "bad --checkpoint" -- walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint soon
+expect_exit 5 "--from-standby on a primary is the wrong role" -- \
+	walship_as_pg --config "$WS_TMP/ws.conf" backup --from-standby
