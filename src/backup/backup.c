@@ -633,6 +633,8 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	rc = start_workers(cfg, log, &up, workers, nthreads, &started, err);
 	if (rc == WS_OK)
 		rc = stream_backup(cfg, opts, &r, m, err);
+	/* when PostgreSQL ended the backup, not when the WAL arrived */
+	m->stop_time = (int64_t) time(NULL);
 	finish_tar(&r, rc == WS_OK ? err : &(struct ws_error) {0});
 	job_free(r.current);
 	stop_rc = stop_workers(&up, workers, started, rc == WS_OK ? err : &(struct ws_error) {0});
@@ -646,7 +648,6 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	if (rc == WS_OK)
 		rc = wait_for_wal(cfg, &a, db, m, err);
 	if (rc == WS_OK) {
-		m->stop_time = (int64_t) time(NULL);
 		for (size_t i = 0; i < m->nentries; i++)
 			m->original_bytes += m->entries[i].size;
 		m->stored_bytes = up.stored_bytes + m->pg_manifest_stored;

@@ -833,6 +833,25 @@ walship_as_pg() {
 # it to $WS_TMP/NAME, adds recovery.signal, the CONF_LINEs (restore_command,
 # archive_mode = off, ...) and a free port, and starts it; returns once it
 # accepts connections (wait for pg_is_in_recovery() = f for the end of recovery)
+# pg_adopt NAME DIR [SETTING...] — start a data directory another tool wrote
+# (walship restore) as cluster NAME on a fresh port; the settings are
+# appended to its postgresql.conf (e.g. archive_mode = off, so a restored
+# cluster does not archive into the repository it came from)
+pg_adopt() {
+	local name=$1 dir=$2 port
+	shift 2
+	[[ $name =~ ^[a-z][a-z0-9_]*$ ]] || die "bad cluster name '$name'"
+	[ -z "${WS_PG_DATA[$name]:-}" ] || die "cluster '$name' exists already"
+	[ -f "$dir/PG_VERSION" ] || die "no data directory in $dir"
+	port=$(free_port) || die "no free port"
+	_ws_pg_register "$name" "$dir" "$port"
+	{
+		echo "# --- walship test harness: adopted ---"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+		echo "port = $port"
+	} | as_pg tee -a "$dir/postgresql.conf" >/dev/null
+	pg_start "$name"
+}
 pg_create_restored() {
 	local name=$1 backup=$2 dir port
 	shift 2

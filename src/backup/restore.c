@@ -1,0 +1,718 @@
+/*
+ * restore.c — walship restore: a backup back into a data directory (restore.h)
+ */
+#define _XOPEN_SOURCE 700
+#include "backup/restore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/archive.h"
+#include "backup/backup.h"
+#include "backup/catalog.h"
+#include "backup/target.h"
+#include "common/fileio.h"
+#include "common/str.h"
+#include "filter/filter.h"
+#include "wal/lsn.h"
+
+#define MAX_THREADS 64
+
+/* Shared by the threads that fetch files; entries are taken in order. */
+struct restorer {
+	pthread_mutex_t mutex;
+	const struct ws_config *cfg;
+	struct ws_log *log;
+	const struct ws_restore_options *opts;
+	const struct ws_backup_manifest *m;
+	char dir[WS_BACKUP_PATH_MAX];
+	size_t next;
+	bool failed;
+	struct ws_error err;
+	struct ws_restore_result *res;
+	uint64_t done_bytes;
+};
+
+/* ---- choosing the backup ---- */
+
+static const char *
+target_name(enum ws_target_type t)
+{
+	static const char *const names[] = {"", "time", "lsn", "xid", "name", "immediate"};
+
+	return names[t];
+}
+
+static int
+choose_backup(const struct ws_backup_catalog *cat, const struct ws_restore_options *o,
+			  const struct ws_backup_manifest **out, struct ws_error *err)
+{
+	int64_t t = 0;
+	ws_lsn lsn = 0;
+	int rc;
+
+	*out = NULL;
+	if (cat->n == 0)
+		return ws_error_set(err, WS_ERR_NOT_FOUND, "the repository has no complete backup to restore");
+	if (o->set != NULL) {
+		for (size_t i = 0; i < cat->n; i++) {
+			if (strcmp(cat->backups[i].label, o->set) == 0)
+				*out = &cat->backups[i];
+		}
+		if (*out == NULL)
+			return ws_error_set(err, WS_ERR_NOT_FOUND, "backup %s is not in the repository, or never completed",
+								o->set);
+		return WS_OK;
+	}
+	if (o->target == WS_TARGET_TIME &&
+		(rc = ws_target_time_parse(o->target_value, &t, err)) != WS_OK)
+		return rc;
+	if (o->target == WS_TARGET_LSN && (rc = ws_lsn_parse(o->target_value, &lsn, err)) != WS_OK)
+		return rc;
+	/* the newest backup that is consistent before the target */
+	for (size_t i = cat->n; i-- > 0;) {
+		const struct ws_backup_manifest *b = &cat->backups[i];
+
+		if ((o->target == WS_TARGET_TIME && b->stop_time > t) ||
+			(o->target == WS_TARGET_LSN && b->stop_lsn > lsn))
+			continue;
+		*out = b;
+		return WS_OK;
+	}
+	return ws_error_set(err, WS_ERR_NOT_FOUND,
+						"no backup ends before target %s \"%s\": the oldest, %s, ends later",
+						target_name(o->target), o->target_value, cat->backups[0].label);
+}
+
+/* ---- the directories ---- */
+
+static bool
+dir_is_empty(const char *path, bool *exists, struct ws_error *err)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool empty = true;
+
+	*exists = d != NULL || errno != ENOENT;
+	if (d == NULL) {
+		if (errno != ENOENT)
+			ws_error_set(err, WS_ERR_IO, "could not open directory \"%s\": %m", path);
+		return errno == ENOENT;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+static int
+prepare_dir(const char *path, bool delta, const char *what, struct ws_error *err)
+{
+	bool exists;
+
+	err->status = WS_OK;
+	if (!dir_is_empty(path, &exists, err)) {
+		if (err->status != WS_OK)
+			return err->status;
+		if (!delta)
+			return ws_error_set(err, WS_ERR_EXISTS,
+								"%s \"%s\" is not empty: restore into an empty directory, or use --delta",
+								what, path);
+	}
+	if (ws_mkdir_p(path, 0700, err) != WS_OK)
+		return err->status;
+	if (chmod(path, 0700) != 0)
+		return ws_error_set(err, WS_ERR_IO, "could not set permissions of \"%s\": %m", path);
+	return WS_OK;
+}
+
+/* Where tablespace oid goes: a --tablespace-map entry, else where it was. */
+static const char *
+tablespace_target(const struct ws_restore_options *o, const struct ws_backup_manifest *m,
+				  uint32_t oid)
+{
+	char want[16];
+	size_t n = (size_t) snprintf(want, sizeof(want), "%u=", oid);
+
+	for (int i = 0; i < o->ntablespace_map; i++) {
+		if (strncmp(o->tablespace_map[i], want, n) == 0)
+			return o->tablespace_map[i] + n;
+	}
+	for (int i = 0; i < m->ntablespaces; i++) {
+		if (m->tablespaces[i].oid == oid)
+			return m->tablespaces[i].location;
+	}
+	return NULL;
+}
+
+static int
+check_maps(const struct ws_restore_options *o, const struct ws_backup_manifest *m,
+		   struct ws_error *err)
+{
+	for (int i = 0; i < o->ntablespace_map; i++) {
+		const char *map = o->tablespace_map[i];
+		unsigned long oid;
+		char *end;
+		bool known = false;
+
+		oid = strtoul(map, &end, 10);
+		if (end == map || *end != '=' || end[1] != '/')
+			return ws_error_set(err, WS_ERR_INVALID,
+								"invalid --tablespace-map \"%s\": expected OID=/absolute/path", map);
+		for (int t = 0; t < m->ntablespaces; t++)
+			known |= m->tablespaces[t].oid == oid;
+		if (!known)
+			return ws_error_set(err, WS_ERR_INVALID,
+								"--tablespace-map \"%s\": backup %s has no tablespace %lu", map,
+								m->label, oid);
+	}
+	return WS_OK;
+}
+
+static int
+make_link(const char *pgdata, const struct ws_restore_options *o, const struct ws_backup_manifest *m,
+		  const struct ws_backup_entry *e, struct ws_error *err)
+{
+	char path[PATH_MAX];
+	const char *target = e->link;
+	unsigned long oid;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", pgdata, e->path);
+	if (strncmp(e->path, "pg_tblspc/", 10) == 0 && (oid = strtoul(e->path + 10, NULL, 10)) > 0) {
+		const char *mapped = tablespace_target(o, m, (uint32_t) oid);
+
+		if (mapped != NULL)
+			target = mapped;
+		if ((rc = prepare_dir(target, o->delta, "tablespace directory", err)) != WS_OK)
+			return rc;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ws_error_set(err, WS_ERR_IO, "could not remove \"%s\": %m", path);
+	if (symlink(target, path) != 0)
+		return ws_error_set(err, WS_ERR_IO, "could not create symbolic link \"%s\": %m", path);
+	return WS_OK;
+}
+
+static int
+make_tree(const char *pgdata, const struct ws_restore_options *o, const struct ws_backup_manifest *m,
+		  struct ws_error *err)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < m->nentries; i++) {
+		const struct ws_backup_entry *e = &m->entries[i];
+		struct stat st;
+		int rc;
+
+		if (e->type == WS_ENTRY_LINK) {
+			if ((rc = make_link(pgdata, o, m, e, err)) != WS_OK)
+				return rc;
+			continue;
+		}
+		if (e->type != WS_ENTRY_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pgdata, e->path);
+		if (mkdir(path, (mode_t) e->mode) != 0 &&
+			(errno != EEXIST || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)))
+			return ws_error_set(err, WS_ERR_IO, "could not create directory \"%s\": %m", path);
+		if (chmod(path, (mode_t) e->mode) != 0)
+			return ws_error_set(err, WS_ERR_IO, "could not set permissions of \"%s\": %m", path);
+	}
+	return WS_OK;
+}
+
+/* ---- files ---- */
+
+static int
+hash_file(const char *path, uint64_t size, char hex[65], bool *same_size, struct ws_error *err)
+{
+	struct ws_sha256 *h = NULL;
+	char buf[65536];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	*same_size = false;
+	if (fd < 0)
+		return errno == ENOENT ? WS_ERR_NOT_FOUND
+			: ws_error_set(err, WS_ERR_IO, "could not open \"%s\": %m", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != size) {
+		close(fd);
+		return WS_OK;
+	}
+	*same_size = true;
+	rc = ws_sha256_new(&h, err);
+	while (rc == WS_OK) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = ws_error_set(err, WS_ERR_IO, "could not read \"%s\": %m", path);
+		if (n <= 0)
+			break;
+		rc = ws_sha256_update(h, buf, (size_t) n, err);
+	}
+	if (rc == WS_OK)
+		rc = ws_sha256_final(h, hex, err);
+	ws_sha256_free(h);
+	close(fd);
+	return rc;
+}
+
+static int
+to_file(const void *data, size_t len, void *arg, struct ws_error *err)
+{
+	return ws_atomic_write(arg, data, len, err);
+}
+
+/* Fetch one file's object, check it is the one the manifest names, write it. */
+static int
+restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
+			 const struct ws_backup_entry *e, bool delta, bool *unchanged, struct ws_error *err)
+{
+	char objpath[WS_BACKUP_PATH_MAX + 64];
+	char dest[PATH_MAX];
+	char want[65];
+	struct ws_object_header header;
+	struct ws_atomic_file f;
+	struct timespec times[2];
+	struct ws_buf obj;
+	int rc;
+
+	*unchanged = false;
+	snprintf(dest, sizeof(dest), "%s/%s", pgdata, e->path);
+	if (delta) {
+		char have[65];
+		bool same_size;
+
+		rc = hash_file(dest, e->size, have, &same_size, err);
+		if (rc == WS_OK && same_size && strcmp(have, e->sha256) == 0) {
+			*unchanged = true;
+			return WS_OK;
+		}
+		if (rc != WS_OK && rc != WS_ERR_NOT_FOUND)
+			return rc;
+	}
+	snprintf(objpath, sizeof(objpath), "%s/pg_data/%s.ws", dir, e->path);
+	ws_buf_init(&obj, (size_t) e->stored + 1);
+	rc = ws_storage_get(a->repo, objpath, &obj, err);
+	if (rc == WS_ERR_NOT_FOUND)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "object of \"%s\" is missing from the repository",
+						  e->path);
+	if (rc == WS_OK && (rc = ws_atomic_open(dest, (mode_t) e->mode, &f, err)) == WS_OK) {
+		rc = ws_object_decode_to(obj.data, obj.len, a->stanza.encrypted ? a->key : NULL,
+								 (size_t) e->size, to_file, &f, &header, err);
+		if (rc == WS_OK) {
+			ws_sha256_hex(header.sha256, want);
+			if (strcmp(want, e->sha256) != 0 || header.original_size != e->size)
+				rc = ws_error_set(err, WS_ERR_CORRUPT,
+								  "object of \"%s\" is not the file the manifest names (SHA-256 %s, expected %s)",
+								  e->path, want, e->sha256);
+		}
+		if (rc == WS_OK)
+			rc = ws_atomic_commit(&f, err);
+		else
+			ws_atomic_abort(&f);
+	}
+	ws_buf_free(&obj);
+	if (rc != WS_OK) {
+		ws_error_prefix(err, "could not restore \"%s\"", e->path);
+		return rc;
+	}
+	times[0].tv_sec = times[1].tv_sec = (time_t) e->mtime;
+	times[0].tv_nsec = times[1].tv_nsec = 0;
+	(void) utimensat(AT_FDCWD, dest, times, 0);
+	return WS_OK;
+}
+
+static void
+report(struct restorer *r, bool final)
+{
+	uint64_t total = r->m->original_bytes;
+
+	if (r->opts->progress == NULL)
+		return;
+	fprintf(r->opts->progress, "\rrestore: %llu of %llu MiB (%d%%)   ",
+			(unsigned long long) (r->done_bytes >> 20), (unsigned long long) (total >> 20),
+			total > 0 ? (int) (100 * r->done_bytes / total) : 100);
+	if (final)
+		fputc('\n', r->opts->progress);
+	fflush(r->opts->progress);
+}
+
+static void *
+restore_thread(void *arg)
+{
+	struct restorer *r = arg;
+	struct ws_archive a;
+	struct ws_error err;
+	uint64_t last_report = 0;
+
+	if (ws_archive_open(r->cfg, r->log, &a, &err) != WS_OK) {
+		pthread_mutex_lock(&r->mutex);
+		if (!r->failed) {
+			r->failed = true;
+			r->err = err;
+		}
+		pthread_mutex_unlock(&r->mutex);
+		return NULL;
+	}
+	for (;;) {
+		const struct ws_backup_entry *e;
+		bool unchanged = false;
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&r->mutex);
+		while (r->next < r->m->nentries && r->m->entries[r->next].type != WS_ENTRY_FILE)
+			r->next++;
+		if (r->failed || r->next >= r->m->nentries) {
+			pthread_mutex_unlock(&r->mutex);
+			break;
+		}
+		i = r->next++;
+		pthread_mutex_unlock(&r->mutex);
+
+		e = &r->m->entries[i];
+		rc = restore_file(&a, r->dir, r->opts->pgdata, e, r->opts->delta, &unchanged, &err);
+		pthread_mutex_lock(&r->mutex);
+		if (rc != WS_OK && !r->failed) {
+			r->failed = true;
+			r->err = err;
+		} else if (rc == WS_OK) {
+			if (unchanged)
+				r->res->unchanged++;
+			else
+				r->res->files++;
+			r->res->bytes += unchanged ? 0 : e->size;
+			r->done_bytes += e->size;
+			if (r->done_bytes - last_report > ((uint64_t) 64 << 20)) {
+				last_report = r->done_bytes;
+				report(r, false);
+			}
+		}
+		pthread_mutex_unlock(&r->mutex);
+	}
+	ws_archive_close(&a);
+	return NULL;
+}
+
+static int
+restore_files(struct restorer *r, struct ws_error *err)
+{
+	pthread_t threads[MAX_THREADS];
+	int n = (int) ws_config_int(r->cfg, WS_OPT_PROCESS_MAX);
+	int started = 0;
+
+	pthread_mutex_init(&r->mutex, NULL);
+	for (; started < n; started++) {
+		if (pthread_create(&threads[started], NULL, restore_thread, r) != 0)
+			break;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&r->mutex);
+	if (started == 0)
+		return ws_error_set(err, WS_ERR_IO, "could not start a restore thread");
+	if (r->failed) {
+		*err = r->err;
+		return err->status;
+	}
+	report(r, true);
+	return WS_OK;
+}
+
+/* ---- --delta: what the backup does not have goes ---- */
+
+struct sweep {
+	const struct ws_backup_manifest *m;
+	size_t root_len;
+	size_t removed;
+	int rc;
+	struct ws_error *err;
+};
+
+/* nftw has no argument pointer: one sweep at a time, under a lock. */
+static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sweep *current_sweep;
+
+static bool
+in_backup(const struct ws_backup_manifest *m, const char *rel)
+{
+	for (size_t i = 0; i < m->nentries; i++) {
+		if (strcmp(m->entries[i].path, rel) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+sweep_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct sweep *s = current_sweep;
+	const char *rel = path + s->root_len;
+
+	(void) st;
+	if (ftw->level == 0 || *rel == '\0')
+		return 0;
+	rel++;      /* the '/' */
+	/* recovery files are rewritten afterwards anyway */
+	if (in_backup(s->m, rel) || strcmp(rel, "backup_manifest") == 0)
+		return 0;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0) {
+		s->rc = ws_error_set(s->err, WS_ERR_IO, "could not remove \"%s\": %m", path);
+		return 1;
+	}
+	s->removed++;
+	return 0;
+}
+
+static int
+sweep_extra(const char *pgdata, const struct ws_backup_manifest *m, size_t *removed,
+			struct ws_error *err)
+{
+	struct sweep s = {m, strlen(pgdata), 0, WS_OK, err};
+
+	pthread_mutex_lock(&sweep_lock);
+	current_sweep = &s;
+	if (nftw(pgdata, sweep_visit, 32, FTW_PHYS | FTW_DEPTH) < 0 && s.rc == WS_OK)
+		s.rc = ws_error_set(err, WS_ERR_IO, "could not walk \"%s\": %m", pgdata);
+	current_sweep = NULL;
+	pthread_mutex_unlock(&sweep_lock);
+	*removed = s.removed;
+	return s.rc;
+}
+
+/* ---- recovery settings ---- */
+
+static int
+append_setting(struct ws_buf *b, const char *name, const char *value)
+{
+	int rc = ws_buf_appendf(b, "%s = '", name);
+
+	for (const char *p = value; rc == WS_OK && *p != '\0'; p++)
+		rc = ws_buf_append(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
+	return rc == WS_OK ? ws_buf_append_str(b, "'\n") : rc;
+}
+
+/* A word for sh, in single quotes unless plainly safe. */
+static int
+append_shell_word(struct ws_buf *b, const char *word)
+{
+	int rc = WS_OK;
+
+	if (word[0] != '\0' && strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+								  "0123456789/._-=:,+@%") == strlen(word))
+		return ws_buf_append_str(b, word);
+	rc = ws_buf_append_str(b, "'");
+	for (const char *p = word; rc == WS_OK && *p != '\0'; p++)
+		rc = *p == '\'' ? ws_buf_append_str(b, "'\\''") : ws_buf_append(b, p, 1);
+	return rc == WS_OK ? ws_buf_append_str(b, "'") : rc;
+}
+
+/*
+ * walship archive-get with the configuration this restore used: the same
+ * file, plus where the repository is when that came from flags or the
+ * environment. Secrets stay out of postgresql.auto.conf: they must be in
+ * the file or the server's environment.
+ */
+static int
+build_restore_command(const struct ws_config *cfg, struct ws_buf *cmd, struct ws_error *err)
+{
+	static const enum ws_option_id carried[] = {
+		WS_OPT_STANZA, WS_OPT_REPO_TYPE, WS_OPT_REPO_PATH, WS_OPT_REPO_S3_BUCKET,
+		WS_OPT_REPO_S3_ENDPOINT, WS_OPT_REPO_S3_REGION, WS_OPT_REPO_S3_URI_STYLE,
+		WS_OPT_REPO_S3_TLS, WS_OPT_REPO_STORAGE_VERIFY_TLS, WS_OPT_REPO_STORAGE_CA_FILE,
+		WS_OPT_REPO_STORAGE_CA_PATH, WS_OPT_REPO_CIPHER_TYPE, WS_OPT_REPO_CIPHER_KEY_FILE,
+		WS_OPT_SPOOL_PATH, WS_OPT_ARCHIVE_GET_QUEUE_MAX
+	};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int rc;
+
+	if (n <= 0)
+		return ws_error_set(err, WS_ERR_IO, "could not find the walship executable: %m");
+	exe[n] = '\0';
+	rc = append_shell_word(cmd, exe);
+	if (rc == WS_OK && cfg->file[0] != '\0') {
+		rc = ws_buf_append_str(cmd, " --config ");
+		if (rc == WS_OK)
+			rc = append_shell_word(cmd, cfg->file);
+	}
+	for (size_t i = 0; rc == WS_OK && i < sizeof(carried) / sizeof(carried[0]); i++) {
+		const struct ws_config_value *v = &cfg->values[carried[i]];
+		char word[2048];
+
+		if (v->text == NULL || (v->source != WS_SRC_CLI && v->source != WS_SRC_ENV))
+			continue;
+		snprintf(word, sizeof(word), "--%s=%s", ws_option_get(carried[i])->name, v->text);
+		rc = ws_buf_append_str(cmd, " ");
+		if (rc == WS_OK)
+			rc = append_shell_word(cmd, word);
+	}
+	if (rc == WS_OK)
+		rc = ws_buf_append_str(cmd, " archive-get %f %p");
+	if (rc != WS_OK)
+		return ws_error_set(err, rc, "restore_command is too long");
+	return WS_OK;
+}
+
+static int
+write_recovery(const struct ws_config *cfg, const struct ws_restore_options *o,
+			   const struct ws_backup_manifest *m, struct ws_error *err)
+{
+	static const char *const target_settings[] = {
+		NULL, "recovery_target_time", "recovery_target_lsn", "recovery_target_xid",
+		"recovery_target_name", "recovery_target"
+	};
+	char path[PATH_MAX];
+	struct ws_buf conf, cmd;
+	int fd, rc;
+
+	ws_buf_init(&conf, 1 << 20);
+	ws_buf_init(&cmd, 16384);
+	rc = o->restore_command != NULL ? ws_buf_append_str(&cmd, o->restore_command)
+		: build_restore_command(cfg, &cmd, err);
+	if (rc != WS_OK)
+		goto out;
+	rc = ws_buf_appendf(&conf, "\n# added by walship restore of backup %s\n", m->label);
+	if (rc == WS_OK)
+		rc = append_setting(&conf, "restore_command", ws_buf_str(&cmd));
+	if (rc == WS_OK && o->target != WS_TARGET_NONE)
+		rc = append_setting(&conf, target_settings[o->target],
+							o->target == WS_TARGET_IMMEDIATE ? "immediate" : o->target_value);
+	if (rc == WS_OK && o->target_action != NULL)
+		rc = append_setting(&conf, "recovery_target_action", o->target_action);
+	if (rc == WS_OK && o->target_timeline != NULL)
+		rc = append_setting(&conf, "recovery_target_timeline", o->target_timeline);
+	if (rc == WS_OK && o->standby && o->primary_conninfo != NULL)
+		rc = append_setting(&conf, "primary_conninfo", o->primary_conninfo);
+	if (rc == WS_OK && o->standby && o->primary_slot != NULL)
+		rc = append_setting(&conf, "primary_slot_name", o->primary_slot);
+	if (rc != WS_OK) {
+		rc = ws_error_set(err, rc, "recovery settings are too long");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->pgdata);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || ws_write_all(fd, conf.data, conf.len) != 0 || fsync(fd) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO, "could not write \"%s\": %m", path);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "%s/%s", o->pgdata, o->standby ? "standby.signal" : "recovery.signal");
+	rc = ws_write_file_atomic(path, "", 0, 0600, err);
+out:
+	ws_buf_free(&conf);
+	ws_buf_free(&cmd);
+	return rc;
+}
+
+/* PostgreSQL's manifest, where pg_verifybackup looks for it. */
+static int
+write_pg_manifest(struct ws_archive *a, const char *dir, const struct ws_backup_manifest *m,
+				  const char *pgdata, struct ws_error *err)
+{
+	char objpath[WS_BACKUP_PATH_MAX + 32];
+	char dest[PATH_MAX];
+	char got[65];
+	struct ws_object_header header;
+	struct ws_buf obj, plain;
+	int rc;
+
+	snprintf(objpath, sizeof(objpath), "%s/backup_manifest.ws", dir);
+	snprintf(dest, sizeof(dest), "%s/backup_manifest", pgdata);
+	ws_buf_init(&obj, (size_t) m->pg_manifest_stored + 1);
+	ws_buf_init(&plain, (size_t) m->pg_manifest_size);
+	rc = ws_storage_get(a->repo, objpath, &obj, err);
+	if (rc == WS_OK)
+		rc = ws_object_decode(obj.data, obj.len, a->stanza.encrypted ? a->key : NULL,
+							  (size_t) m->pg_manifest_size, &plain, &header, err);
+	if (rc == WS_OK) {
+		ws_sha256_hex(header.sha256, got);
+		if (strcmp(got, m->pg_manifest_sha256) != 0)
+			rc = ws_error_set(err, WS_ERR_CORRUPT, "backup_manifest object does not match the manifest");
+	}
+	if (rc == WS_OK)
+		rc = ws_write_file_atomic(dest, plain.data, plain.len, 0600, err);
+	if (rc != WS_OK)
+		ws_error_prefix(err, "could not restore backup_manifest");
+	ws_buf_free(&obj);
+	ws_buf_free(&plain);
+	return rc;
+}
+
+int
+ws_restore_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_restore_options *o,
+			   struct ws_restore_result *res, struct ws_error *err)
+{
+	const struct ws_backup_manifest *m = NULL;
+	struct ws_backup_catalog cat;
+	struct restorer r;
+	struct ws_archive a;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&cat, 0, sizeof(cat));
+	if (o->pgdata == NULL || o->pgdata[0] != '/')
+		return ws_error_set(err, WS_ERR_INVALID, "--pgdata must be an absolute path");
+	if ((rc = ws_archive_open(cfg, log, &a, err)) != WS_OK)
+		return rc;
+	rc = ws_backup_catalog_load(&a, &cat, err);
+	if (rc == WS_OK)
+		rc = choose_backup(&cat, o, &m, err);
+	if (rc == WS_OK)
+		rc = check_maps(o, m, err);
+	if (rc == WS_OK && m->encrypted != a.stanza.encrypted)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "backup %s and the stanza disagree about encryption",
+						  m->label);
+	if (rc == WS_OK)
+		rc = prepare_dir(o->pgdata, o->delta, "data directory", err);
+	if (rc != WS_OK)
+		goto out;
+	ws_strlcpy(res->label, m->label, sizeof(res->label));
+	ws_log_info(log, "restore", "restoring backup %s into \"%s\"", m->label, o->pgdata);
+
+	if (o->delta)
+		rc = sweep_extra(o->pgdata, m, &res->removed, err);
+	if (rc == WS_OK)
+		rc = make_tree(o->pgdata, o, m, err);
+	if (rc == WS_OK) {
+		memset(&r, 0, sizeof(r));
+		r.cfg = cfg;
+		r.log = log;
+		r.opts = o;
+		r.m = m;
+		r.res = res;
+		rc = ws_backup_dir(a.stanza.name, m->label, r.dir, sizeof(r.dir), err);
+		if (rc == WS_OK)
+			rc = restore_files(&r, err);
+		if (rc == WS_OK)
+			rc = write_pg_manifest(&a, r.dir, m, o->pgdata, err);
+	}
+	if (rc == WS_OK)
+		rc = write_recovery(cfg, o, m, err);
+	if (rc == WS_OK)
+		rc = ws_fsync_dir(o->pgdata, err);
+out:
+	ws_backup_catalog_free(&cat);
+	ws_archive_close(&a);
+	return rc;
+}
