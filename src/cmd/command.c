@@ -17,6 +17,7 @@ static const struct ws_command *const command_table[] = {
 	&ws_cmd_restore,
 	&ws_cmd_stanza_create,
 	&ws_cmd_stanza_upgrade,
+	&ws_cmd_standby,
 	&ws_cmd_version,
 	NULL
 };

@@ -310,3 +310,37 @@ ws_pg_archiver_status(struct ws_pg_conn *conn, struct ws_pg_archiver_status *st,
 	ws_pg_result_free(&res);
 	return rc;
 }
+
+int
+ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *created,
+						   struct ws_error *err)
+{
+	const char *params[] = {name};
+	struct ws_pg_result res;
+	int rc;
+
+	*created = false;
+	rc = ws_pg_query(conn, "SELECT slot_type FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+					 1, params, &res, err);
+	if (rc != WS_OK)
+		return rc;
+	if (res.nrows == 1) {
+		const char *type = ws_pg_value(&res, 0, 0);
+
+		rc = type != NULL && strcmp(type, "physical") == 0 ? WS_OK
+			: ws_error_set(err, WS_ERR_INVALID, "replication slot \"%s\" exists and is not physical",
+						   name);
+		ws_pg_result_free(&res);
+		return rc;
+	}
+	ws_pg_result_free(&res);
+	/* reserve WAL now: the standby must find everything after its backup */
+	rc = ws_pg_query(conn, "SELECT pg_catalog.pg_create_physical_replication_slot($1, true)",
+					 1, params, &res, err);
+	if (rc != WS_OK)
+		return ws_error_prefix(err, "could not create replication slot \"%s\" on %s", name,
+							   ws_pg_target(conn));
+	ws_pg_result_free(&res);
+	*created = true;
+	return WS_OK;
+}

@@ -83,6 +83,13 @@ struct ws_pg_archiver_status {
 	char last_failed_wal[64];
 };
 
+/*
+ * Make sure a physical replication slot exists, creating it with its WAL
+ * reserved. A slot of that name of another type is WS_ERR_INVALID.
+ */
+int ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *created,
+							   struct ws_error *err);
+
 int ws_pg_archiver_status(struct ws_pg_conn *conn, struct ws_pg_archiver_status *st,
 						  struct ws_error *err);
 

@@ -1,0 +1,76 @@
+#!/bin/bash
+#
+# walship standby clone against real PostgreSQL 15: one command builds a
+# hot standby from a fresh backup of the primary (with a replication slot
+# it creates) and another from the repository's newest backup; both start,
+# stream (pg_stat_replication shows them, the slot is active) and show rows
+# written on the primary afterwards.
+#
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+require_walship
+bin=$(walship_pg_bin) || die "no walship binary for postgres"
+WALSHIP=$bin
+
+repo=$WS_TMP/repo
+{ mkdir -p "$repo" && chown postgres:postgres "$repo"; } || die "no repo"
+pg_create_primary primary "archive_mode = on" "archive_command = ''"
+conninfo=$(pg_conninfo primary)
+cat >"$WS_TMP/ws.conf" <<EOF2
+stanza = "main";
+pg-conninfo = "$conninfo";
+repo-path = "$repo";
+log-level = "warn";
+EOF2
+chmod 644 "$WS_TMP/ws.conf"
+expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
+pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
+pg_reload primary || die "reload failed"
+pg_sql primary "CREATE TABLE t (id int); INSERT INTO t VALUES (1)" >/dev/null
+
+_streaming() {
+	[ "$(pg_sql primary "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$1' AND state = 'streaming'" 2>/dev/null)" = 1 ]
+}
+_replayed() {
+	[ "$(pg_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$2'::pg_lsn" 2>/dev/null)" = t ]
+}
+
+note "clone from the primary, with a slot"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/s1" \
+	--slot s1_slot --create-slot --application-name s1 --from primary
+is "$RC" 0 "standby clone --from primary" || show_run
+like "$OUT" 'standby ready in .*/s1 from backup [0-9]{8}-[0-9]{6}F' "says the standby is ready"
+ok "standby.signal is there" -- test -f "$WS_TMP/s1/standby.signal"
+is "$(pg_sql primary "SELECT slot_type FROM pg_replication_slots WHERE slot_name = 's1_slot'")" \
+	physical "the physical slot was created on the primary"
+pg_adopt s1 "$WS_TMP/s1" || die "standby s1 did not start"
+wait_until 30 -- _streaming s1 || fail "s1 does not stream"
+is "$(pg_sql primary "SELECT state FROM pg_stat_replication WHERE application_name = 's1'")" \
+	streaming "pg_stat_replication shows s1 streaming"
+is "$(pg_sql primary "SELECT active FROM pg_replication_slots WHERE slot_name = 's1_slot'")" t \
+	"s1 uses its slot"
+is "$(pg_sql s1 "SELECT pg_is_in_recovery()")" t "s1 is a standby"
+
+note "clone from the repository"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/s2" \
+	--from repo --application-name s2
+is "$RC" 0 "standby clone --from repo" || show_run
+pg_adopt s2 "$WS_TMP/s2" || die "standby s2 did not start"
+wait_until 30 -- _streaming s2 || fail "s2 does not stream"
+
+pg_sql primary "INSERT INTO t VALUES (2)" >/dev/null
+lsn=$(pg_sql primary "SELECT pg_current_wal_insert_lsn()")
+for s in s1 s2; do
+	wait_until 30 -- _replayed "$s" "$lsn" || fail "$s did not replay $lsn"
+	is "$(pg_sql "$s" "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" "1,2" \
+		"a row written on the primary after the clone appears on $s"
+done
+
+note "bad input"
+expect_exit 2 "unknown action" -- walship_as_pg --config "$WS_TMP/ws.conf" standby promote --pgdata "$WS_TMP/x"
+expect_exit 2 "bad --from" -- walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/x" --from disk
+expect_exit 2 "bad slot name" -- walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/x" --slot 'Bad-Name'
+expect_exit 2 "--create-slot without --slot" -- walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/x" --create-slot
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/s1" --from repo
+isnt "$RC" 0 "cloning into a running standby's directory is refused"
