@@ -84,6 +84,18 @@ cmp_ok $((SECONDS - start)) -lt 30 "and does so within seconds, not an hour"
 n=$(find "$repo/main/backup" -name backup.manifest | wc -l)
 is "$n" 1 "the failed backup left no manifest: only the first is restorable"
 
+note "info lists backups"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" info
+like "$OUT" "^    backup $label \\(full\\): .* LSN [0-9A-F]+/[0-9A-F]+ to [0-9A-F]+/[0-9A-F]+, timeline 1\$" \
+	"info shows the backup with its LSN range"
+like "$OUT" "^    backup [0-9]{8}-[0-9]{6}F: incomplete" "info shows the failed backup as incomplete"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" info --json
+like "$OUT" "\"backups\":\\[\\{\"label\":\"$label\",\"type\":\"full\"" "info --json lists the backup"
+like "$OUT" '"incomplete_backups":\["[0-9]{8}-[0-9]{6}F"\]' "info --json lists the incomplete one"
+if command -v python3 >/dev/null; then
+	ok "info --json is valid JSON" -- python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$OUT"
+fi
+
 note "bad input"
 expect_exit 2 "unknown --type" -- walship_as_pg --config "$WS_TMP/ws.conf" backup --type incr
 expect_exit 2 "bad --checkpoint" -- walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint soon
