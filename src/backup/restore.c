@@ -158,6 +158,22 @@ tablespace_target(const struct ws_restore_options *o, const struct ws_backup_man
 	return NULL;
 }
 
+int
+ws_restore_split_maps(char *maps, struct ws_restore_options *o, struct ws_error *err)
+{
+	for (char *p = maps; p != NULL && *p != '\0';) {
+		char *comma = strchr(p, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		if (o->ntablespace_map == WS_RESTORE_MAX_MAPS)
+			return ws_error_set(err, WS_ERR_INVALID, "too many --tablespace-map entries");
+		o->tablespace_map[o->ntablespace_map++] = p;
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return WS_OK;
+}
+
 static int
 check_maps(const struct ws_restore_options *o, const struct ws_backup_manifest *m,
 		   struct ws_error *err)
@@ -207,22 +223,30 @@ make_link(const char *pgdata, const struct ws_restore_options *o, const struct w
 	return WS_OK;
 }
 
+/*
+ * PostgreSQL sends the tablespaces before base.tar, so their directories
+ * come before the pg_tblspc links they live behind: links first.
+ */
 static int
 make_tree(const char *pgdata, const struct ws_restore_options *o, const struct ws_backup_manifest *m,
 		  struct ws_error *err)
 {
 	char path[PATH_MAX];
+	int rc;
 
+	for (size_t i = 0; i < m->nentries; i++) {
+		if (m->entries[i].type != WS_ENTRY_LINK)
+			continue;
+		snprintf(path, sizeof(path), "%s/pg_tblspc", pgdata);
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return ws_error_set(err, WS_ERR_IO, "could not create directory \"%s\": %m", path);
+		if ((rc = make_link(pgdata, o, m, &m->entries[i], err)) != WS_OK)
+			return rc;
+	}
 	for (size_t i = 0; i < m->nentries; i++) {
 		const struct ws_backup_entry *e = &m->entries[i];
 		struct stat st;
-		int rc;
 
-		if (e->type == WS_ENTRY_LINK) {
-			if ((rc = make_link(pgdata, o, m, e, err)) != WS_OK)
-				return rc;
-			continue;
-		}
 		if (e->type != WS_ENTRY_DIR)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pgdata, e->path);

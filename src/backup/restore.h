@@ -54,6 +54,9 @@ struct ws_restore_result {
 	uint64_t bytes;
 };
 
+/* Split "OID=DIR,OID=DIR" in place into o->tablespace_map. */
+int ws_restore_split_maps(char *maps, struct ws_restore_options *o, struct ws_error *err);
+
 int ws_restore_run(const struct ws_config *cfg, struct ws_log *log,
 				   const struct ws_restore_options *opts, struct ws_restore_result *res,
 				   struct ws_error *err);

@@ -72,23 +72,6 @@ check_choice(struct ws_cmd_ctx *ctx, const char *option, const char *value,
 	return ws_error_set(&ctx->err, WS_ERR_INVALID, "invalid --%s \"%s\"", option, value);
 }
 
-/* Split "OID=DIR,OID=DIR" in place. */
-static int
-split_maps(struct ws_cmd_ctx *ctx, char *maps, struct ws_restore_options *o)
-{
-	for (char *p = maps; p != NULL && *p != '\0';) {
-		char *comma = strchr(p, ',');
-
-		if (comma != NULL)
-			*comma = '\0';
-		if (o->ntablespace_map == WS_RESTORE_MAX_MAPS)
-			return ws_error_set(&ctx->err, WS_ERR_INVALID, "too many --tablespace-map entries");
-		o->tablespace_map[o->ntablespace_map++] = p;
-		p = comma != NULL ? comma + 1 : NULL;
-	}
-	return WS_OK;
-}
-
 static int
 run_restore(struct ws_cmd_ctx *ctx)
 {
@@ -122,7 +105,7 @@ run_restore(struct ws_cmd_ctx *ctx)
 		rc = ws_error_set(&ctx->err, WS_ERR_INVALID, "--target-action needs a recovery target");
 	if (rc == WS_OK && ws_cmd_opt(ctx, "tablespace-map") != NULL) {
 		ws_strlcpy(maps, ws_cmd_opt(ctx, "tablespace-map"), sizeof(maps));
-		rc = split_maps(ctx, maps, &o);
+		rc = ws_restore_split_maps(maps, &o, &ctx->err);
 	}
 	if (rc != WS_OK)
 		return WS_EXIT_USAGE;

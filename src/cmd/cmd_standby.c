@@ -11,6 +11,7 @@
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
 #include "common/buf.h"
+#include "common/str.h"
 #include "pg/conn.h"
 #include "pg/server.h"
 
@@ -25,6 +26,7 @@ static const struct ws_cmd_option standby_options[] = {
 	{"primary-conninfo", "CONNINFO", "primary_conninfo to write (default: pg-conninfo)"},
 	{"application-name", "NAME", "application_name the standby connects with"},
 	{"delta", NULL, "Clone over an existing directory, writing only files that differ"},
+	{"tablespace-map", "OID=DIR[,...]", "Put tablespace OID in DIR instead of where it was"},
 	{"no-progress", NULL, "No progress lines, even on a terminal"},
 	{NULL, NULL, NULL}
 };
@@ -66,6 +68,7 @@ run_standby(struct ws_cmd_ctx *ctx)
 	struct ws_backup_options bo = {0};
 	struct ws_backup_manifest m;
 	struct ws_buf conninfo;
+	char maps[8192] = "";
 	bool from_primary = from == NULL || strcmp(from, "primary") == 0;
 	int rc = WS_OK;
 
@@ -86,6 +89,10 @@ run_standby(struct ws_cmd_ctx *ctx)
 		o.pgdata = ws_config_str(ctx->cfg, WS_OPT_PG_DATA);
 	if (rc == WS_OK && (o.pgdata == NULL || o.pgdata[0] == '\0'))
 		rc = ws_error_set(&ctx->err, WS_ERR_INVALID, "give --pgdata, or set pg-data");
+	if (rc == WS_OK && ws_cmd_opt(ctx, "tablespace-map") != NULL) {
+		ws_strlcpy(maps, ws_cmd_opt(ctx, "tablespace-map"), sizeof(maps));
+		rc = ws_restore_split_maps(maps, &o, &ctx->err);
+	}
 	if (rc != WS_OK)
 		return WS_EXIT_USAGE;
 
