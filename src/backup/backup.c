@@ -452,6 +452,23 @@ wait_for_wal(const struct ws_config *cfg, struct ws_archive *a, const struct ws_
 	return WS_OK;
 }
 
+/* A standby cannot switch WAL; its primary can, so the segment is archived. */
+static int
+switch_primary_wal(const struct ws_config *cfg, const char *conninfo, struct ws_error *err)
+{
+	struct ws_pg_conn *conn = NULL;
+	char walname[25];
+	int rc;
+
+	rc = ws_pg_connect(conninfo, (int) ws_config_int(cfg, WS_OPT_CONNECT_TIMEOUT), &conn, err);
+	if (rc == WS_OK)
+		rc = ws_pg_switch_wal(conn, walname, err);
+	ws_pg_close(conn);
+	if (rc != WS_OK)
+		ws_error_prefix(err, "could not switch WAL on the primary");
+	return rc;
+}
+
 static int
 store_pg_manifest(struct ws_archive *a, const char *dir, struct ws_backup_manifest *m,
 				  const struct ws_buf *pgm, struct ws_error *err)
@@ -645,6 +662,8 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 		rc = store_pg_manifest(&a, dir, m, &r.pg_manifest, err);
 	if (rc == WS_OK)
 		rc = wal_range(db, m, err);
+	if (rc == WS_OK && opts->from_standby && opts->primary_conninfo != NULL)
+		rc = switch_primary_wal(cfg, opts->primary_conninfo, err);
 	if (rc == WS_OK)
 		rc = wait_for_wal(cfg, &a, db, m, err);
 	if (rc == WS_OK) {

@@ -21,6 +21,11 @@
 struct ws_backup_options {
 	bool fast_checkpoint;
 	bool from_standby;
+	/*
+	 * With from_standby: the primary, asked to switch WAL after the backup
+	 * so that its last segment is archived without waiting for traffic.
+	 */
+	const char *primary_conninfo;
 	FILE *progress;          /* a terminal for progress lines, or NULL */
 };
 

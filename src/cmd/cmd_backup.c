@@ -13,6 +13,7 @@ static const struct ws_cmd_option backup_options[] = {
 	{"type", "full", "Backup type; only full for now"},
 	{"checkpoint", "fast|spread", "Start with an immediate checkpoint, or spread it (default)"},
 	{"from-standby", NULL, "Back up the standby pg-conninfo points at, not a primary"},
+	{"primary-conninfo", "CONNINFO", "With --from-standby: the primary, asked to switch WAL at the end"},
 	{"no-progress", NULL, "No progress lines, even on a terminal"},
 	{NULL, NULL, NULL}
 };
@@ -38,6 +39,11 @@ run_backup(struct ws_cmd_ctx *ctx)
 	}
 	opts.fast_checkpoint = checkpoint != NULL && strcmp(checkpoint, "fast") == 0;
 	opts.from_standby = ws_cmd_flag(ctx, "from-standby");
+	opts.primary_conninfo = ws_cmd_opt(ctx, "primary-conninfo");
+	if (opts.primary_conninfo != NULL && !opts.from_standby) {
+		ws_error_set(&ctx->err, WS_ERR_INVALID, "--primary-conninfo goes with --from-standby");
+		return WS_EXIT_USAGE;
+	}
 	if (!ws_cmd_flag(ctx, "no-progress") && isatty(STDERR_FILENO))
 		opts.progress = stderr;
 

@@ -74,3 +74,26 @@ expect_exit 2 "bad slot name" -- walship_as_pg --config "$WS_TMP/ws.conf" standb
 expect_exit 2 "--create-slot without --slot" -- walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/x" --create-slot
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/s1" --from repo
 isnt "$RC" 0 "cloning into a running standby's directory is refused"
+
+note "backup from the standby"
+sed "s|^pg-conninfo = .*|pg-conninfo = \"$(pg_conninfo s1)\";|" "$WS_TMP/ws.conf" >"$WS_TMP/standby.conf"
+chmod 644 "$WS_TMP/standby.conf"
+pg_sql primary "INSERT INTO t VALUES (3)" >/dev/null
+lsn=$(pg_sql primary "SELECT pg_current_wal_insert_lsn()")
+wait_until 30 -- _replayed s1 "$lsn" || fail "s1 did not replay $lsn"
+run_cmd walship_as_pg --config "$WS_TMP/standby.conf" backup --from-standby --primary-conninfo "$conninfo"
+is "$RC" 0 "backup --from-standby" || show_run
+label=$(sed -n 's/^backup \([0-9F_-]*\):.*/\1/p' <<<"$OUT")
+like "$(cat "$WS_TMP/repo/main/backup/$label/backup.manifest")" '^from-standby=1$' \
+	"the manifest says it came from a standby"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" restore --pgdata "$WS_TMP/r_sb" --set "$label" \
+	--target immediate --target-action promote
+is "$RC" 0 "restore the standby's backup" || show_run
+ok "pg_verifybackup accepts it" -- as_pg "$PG_BINDIR/pg_verifybackup" -q -n "$WS_TMP/r_sb"
+pg_adopt r_sb "$WS_TMP/r_sb" "archive_mode = off" || die "r_sb did not start"
+wait_until 60 -- test "$(pg_sql r_sb "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ||
+	fail "r_sb did not finish recovery"
+is "$(pg_sql r_sb "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" "1,2,3" \
+	"it holds what the standby had replayed"
+expect_exit 5 "backup of a standby without --from-standby is refused (wrong role)" -- \
+	walship_as_pg --config "$WS_TMP/standby.conf" backup
