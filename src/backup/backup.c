@@ -19,9 +19,16 @@
 #define MAX_THREADS 64
 #define POLL_MS 200
 
-/* One file of the data directory on its way to the repository. */
+/*
+ * Larger files go as parts of this size, so memory stays bounded by the
+ * queue whatever the size of a relation segment (1 GB).
+ */
+#define PART_SIZE ((uint64_t) 32 * 1024 * 1024)
+
+/* A file of the data directory, or one part of it, on its way. */
 struct file_job {
 	size_t index;               /* its manifest entry */
+	int part;                   /* 0: the whole file; else 1, 2, ... */
 	char path[WS_BACKUP_PATH_MAX];
 	struct ws_buf data;
 	struct file_job *next;
@@ -57,6 +64,10 @@ struct receiver {
 	struct ws_tar_parser *tar;
 	char prefix[64];            /* "" for base.tar, "pg_tblspc/<oid>/" */
 	struct file_job *current;
+	size_t index;               /* manifest entry of the file being received */
+	uint64_t file_left;         /* its bytes not received yet */
+	int part;                   /* part being filled; 0 for a file in one piece */
+	struct ws_sha256 *file_sha; /* of the whole file, when it goes in parts */
 	struct ws_buf pg_manifest;
 	FILE *progress;
 	uint64_t total, done;
@@ -70,6 +81,18 @@ ws_backup_dir(const char *stanza, const char *label, char *buf, size_t size, str
 
 	if (n < 0 || (size_t) n >= size)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "backup path too long");
+	return WS_OK;
+}
+
+int
+ws_backup_object_path(const char *dir, const char *path, int part, char *buf, size_t size,
+					  struct ws_error *err)
+{
+	int n = part == 0 ? snprintf(buf, size, "%s/pg_data/%s.ws", dir, path)
+		: snprintf(buf, size, "%s/pg_data/%s.%d.ws", dir, path, part);
+
+	if (n < 0 || (size_t) n >= size)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "path too long: \"%s\"", path);
 	return WS_OK;
 }
 
@@ -91,9 +114,8 @@ upload(struct worker *w, struct file_job *job, char sha_hex[65], uint64_t *store
 	struct ws_buf obj;
 	int rc;
 
-	if (snprintf(objpath, sizeof(objpath), "%s/pg_data/%s.ws", w->up->dir, job->path) >=
-		(int) sizeof(objpath))
-		return ws_error_set(err, WS_ERR_TOO_LARGE, "path too long: \"%s\"", job->path);
+	if (ws_backup_object_path(w->up->dir, job->path, job->part, objpath, sizeof(objpath), err) != WS_OK)
+		return err->status;
 	ws_buf_init(&obj, job->data.len + job->data.len / 8 + 4096);
 	rc = ws_object_encode(job->data.data, job->data.len, &w->archive.params, &obj, &header, err);
 	if (rc == WS_OK)
@@ -141,8 +163,10 @@ worker_main(void *arg)
 		if (rc == WS_OK) {
 			struct ws_backup_entry *e = &up->m->entries[job->index];
 
-			memcpy(e->sha256, sha_hex, sizeof(e->sha256));
-			e->stored = stored;
+			/* a file in parts has its hash from the receiver */
+			if (job->part == 0)
+				memcpy(e->sha256, sha_hex, sizeof(e->sha256));
+			e->stored += stored;
 			up->stored_bytes += stored;
 		} else if (!up->failed) {
 			up->failed = true;
@@ -193,38 +217,84 @@ entry_path(struct receiver *r, const struct ws_tar_entry *e, char *buf, size_t s
 }
 
 static int
-on_begin(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
+new_job(struct receiver *r, const char *path, uint64_t size, struct ws_error *err)
 {
-	struct receiver *r = arg;
-	struct file_job *job;
-	int rc;
+	struct file_job *job = calloc(1, sizeof(*job));
 
-	if (e->type != WS_TAR_FILE)
-		return WS_OK;
-	if ((job = calloc(1, sizeof(*job))) == NULL)
+	if (job == NULL)
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
-	if ((rc = entry_path(r, e, job->path, sizeof(job->path), err)) != WS_OK) {
-		free(job);
-		return rc;
-	}
-	ws_buf_init(&job->data, (size_t) e->size);
-	if (e->size > 0 && ws_buf_reserve(&job->data, (size_t) e->size) != WS_OK) {
+	ws_strlcpy(job->path, path, sizeof(job->path));
+	job->index = r->index;
+	job->part = r->part;
+	ws_buf_init(&job->data, (size_t) size);
+	if (size > 0 && ws_buf_reserve(&job->data, (size_t) size) != WS_OK) {
 		job_free(job);
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory for file \"%s\" (%llu bytes)",
-							e->path, (unsigned long long) e->size);
+							path, (unsigned long long) size);
 	}
 	r->current = job;
 	return WS_OK;
 }
 
 static int
+on_begin(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
+{
+	struct receiver *r = arg;
+	char path[WS_BACKUP_PATH_MAX];
+	int rc;
+
+	if (e->type != WS_TAR_FILE)
+		return WS_OK;
+	if ((rc = entry_path(r, e, path, sizeof(path), err)) != WS_OK)
+		return rc;
+	pthread_mutex_lock(&r->up->mutex);
+	rc = ws_backup_manifest_add(r->m, WS_ENTRY_FILE, path, NULL, e->mode, e->mtime, e->size,
+								&r->index, err);
+	pthread_mutex_unlock(&r->up->mutex);
+	if (rc != WS_OK)
+		return rc;
+	r->file_left = e->size;
+	r->part = e->size > PART_SIZE ? 1 : 0;
+	if (r->part > 0 && (rc = ws_sha256_new(&r->file_sha, err)) != WS_OK)
+		return rc;
+	return new_job(r, path, e->size < PART_SIZE ? e->size : PART_SIZE, err);
+}
+
+static int
 on_data(const void *p, size_t len, void *arg, struct ws_error *err)
 {
 	struct receiver *r = arg;
+	const char *data = p;
+	int rc;
 
-	if (ws_buf_append(&r->current->data, p, len) != WS_OK)
+	if (len > r->file_left)
 		return ws_error_set(err, WS_ERR_CORRUPT, "file \"%s\" is longer than its tar header says",
 							r->current->path);
+	if (r->file_sha != NULL && (rc = ws_sha256_update(r->file_sha, p, len, err)) != WS_OK)
+		return rc;
+	while (len > 0) {
+		struct ws_buf *b = &r->current->data;
+		size_t take = b->max - b->len < len ? b->max - b->len : len;
+
+		if ((rc = ws_buf_append(b, data, take)) != WS_OK)
+			return ws_error_set(err, rc, "could not buffer file \"%s\"", r->current->path);
+		data += take;
+		len -= take;
+		r->file_left -= take;
+		if (b->len == b->max && r->file_left > 0) {
+			char path[WS_BACKUP_PATH_MAX];
+
+			/* this part is full: off it goes, and the next one starts */
+			ws_strlcpy(path, r->current->path, sizeof(path));
+			rc = submit(r->up, r->current, err);
+			r->current = NULL;
+			r->part++;
+			if (rc == WS_OK)
+				rc = new_job(r, path, r->file_left < PART_SIZE ? r->file_left : PART_SIZE, err);
+			if (rc != WS_OK)
+				return rc;
+		}
+	}
 	return WS_OK;
 }
 
@@ -236,26 +306,31 @@ on_end(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
 	};
 	struct receiver *r = arg;
 	char path[WS_BACKUP_PATH_MAX];
-	size_t index;
+	char hex[65];
 	int rc;
 
+	if (e->type == WS_TAR_FILE) {
+		if (r->file_sha != NULL) {
+			rc = ws_sha256_final(r->file_sha, hex, err);
+			ws_sha256_free(r->file_sha);
+			r->file_sha = NULL;
+			if (rc != WS_OK)
+				return rc;
+			pthread_mutex_lock(&r->up->mutex);
+			memcpy(r->m->entries[r->index].sha256, hex, sizeof(hex));
+			pthread_mutex_unlock(&r->up->mutex);
+		}
+		rc = submit(r->up, r->current, err);
+		r->current = NULL;
+		return rc;
+	}
 	if ((rc = entry_path(r, e, path, sizeof(path), err)) != WS_OK)
 		return rc;
 	pthread_mutex_lock(&r->up->mutex);
 	rc = ws_backup_manifest_add(r->m, types[e->type], path,
 								e->type == WS_TAR_SYMLINK ? e->link : NULL, e->mode, e->mtime,
-								e->size, &index, err);
+								0, NULL, err);
 	pthread_mutex_unlock(&r->up->mutex);
-	if (e->type != WS_TAR_FILE || rc != WS_OK) {
-		if (e->type == WS_TAR_FILE) {
-			job_free(r->current);
-			r->current = NULL;
-		}
-		return rc;
-	}
-	r->current->index = index;
-	rc = submit(r->up, r->current, err);
-	r->current = NULL;
 	return rc;
 }
 
@@ -621,6 +696,7 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 
 	ws_backup_label_make((int64_t) time(NULL), m->label);
 	ws_strlcpy(m->type, "full", sizeof(m->type));
+	m->part_size = PART_SIZE;
 	m->db_id = db->id;
 	m->system_id = db->system_id;
 	m->pg_version = db->pg_version;
@@ -654,6 +730,7 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	m->stop_time = (int64_t) time(NULL);
 	finish_tar(&r, rc == WS_OK ? err : &(struct ws_error) {0});
 	job_free(r.current);
+	ws_sha256_free(r.file_sha);
 	stop_rc = stop_workers(&up, workers, started, rc == WS_OK ? err : &(struct ws_error) {0});
 	if (rc == WS_OK)
 		rc = stop_rc;

@@ -33,6 +33,17 @@ struct ws_backup_options {
 int ws_backup_dir(const char *stanza, const char *label, char *buf, size_t size,
 				  struct ws_error *err);
 
+/*
+ * Object of a file (part 0) or of part n of a file stored in parts:
+ * "<dir>/pg_data/<path>.ws" or "<dir>/pg_data/<path>.<n>.ws".
+ */
+int ws_backup_object_path(const char *dir, const char *path, int part, char *buf, size_t size,
+						  struct ws_error *err);
+
+/* Parts of a file of size bytes in m; 0 when it is one object. */
+#define WS_BACKUP_PARTS(m, size) \
+	((m)->part_size > 0 && (size) > (m)->part_size ? (int) (((size) + (m)->part_size - 1) / (m)->part_size) : 0)
+
 /* On success *out describes the backup (free with ws_backup_manifest_free). */
 int ws_backup_run(const struct ws_config *cfg, struct ws_log *log,
 				  const struct ws_backup_options *opts, struct ws_backup_manifest *out,

@@ -51,6 +51,8 @@ enum key {
 	K_FROM_STANDBY,
 	K_ORIGINAL_BYTES,
 	K_STORED_BYTES,
+	K_PART_SIZE,
+	K_ENTRIES,
 	K_PG_MANIFEST,
 	K_TABLESPACE,
 	K_FILE,
@@ -81,6 +83,8 @@ static const struct {
 	[K_FROM_STANDBY] = {"from-standby", false, false},
 	[K_ORIGINAL_BYTES] = {"original-bytes", false, false},
 	[K_STORED_BYTES] = {"stored-bytes", false, false},
+	[K_PART_SIZE] = {"part-size", false, false},
+	[K_ENTRIES] = {"entries", false, false},
 	[K_PG_MANIFEST] = {"pg-manifest", false, false},
 	[K_TABLESPACE] = {"tablespace", false, true},
 	[K_FILE] = {"file", false, true},
@@ -419,17 +423,18 @@ ws_backup_manifest_format(const struct ws_backup_manifest *m, struct ws_buf *out
 	ws_lsn_format(m->start_lsn, start_lsn);
 	ws_lsn_format(m->stop_lsn, stop_lsn);
 	rc = ws_buf_appendf(out, "# walship backup manifest: written by walship, do not edit\n"
-						"format=%d\nlabel=%s\ntype=%s\ndb-id=%d\nsystem-id=%" PRIu64 "\n"
+						"format=%d\nentries=%zu\nlabel=%s\ntype=%s\ndb-id=%d\nsystem-id=%" PRIu64 "\n"
 						"pg-version=%d\nstart-lsn=%s\nstop-lsn=%s\n"
 						"timeline=%" PRIu32 "\nstop-timeline=%" PRIu32 "\n"
 						"start-time=%" PRId64 "\nstop-time=%" PRId64 "\n"
 						"wal-start=%s\nwal-stop=%s\ncompress=%s\nencrypted=%d\nfrom-standby=%d\n"
-						"original-bytes=%" PRIu64 "\nstored-bytes=%" PRIu64 "\n",
-						WS_BACKUP_MANIFEST_FORMAT, m->label, m->type, m->db_id, m->system_id,
+						"original-bytes=%" PRIu64 "\nstored-bytes=%" PRIu64 "\n"
+						"part-size=%" PRIu64 "\n",
+						WS_BACKUP_MANIFEST_FORMAT, m->nentries, m->label, m->type, m->db_id, m->system_id,
 						m->pg_version, start_lsn, stop_lsn, m->timeline, m->stop_timeline,
 						m->start_time, m->stop_time, m->wal_start, m->wal_stop, m->compress,
 						m->encrypted ? 1 : 0, m->from_standby ? 1 : 0, m->original_bytes,
-						m->stored_bytes);
+						m->stored_bytes, m->part_size);
 	if (rc == WS_OK && m->pg_manifest_sha256[0] != '\0')
 		rc = ws_buf_appendf(out, "pg-manifest=%" PRIu64 " %" PRIu64 " %s\n", m->pg_manifest_size,
 							m->pg_manifest_stored, m->pg_manifest_sha256);
@@ -730,6 +735,11 @@ parse_value(enum key k, const char *value, struct ws_backup_manifest *m)
 		return ws_parse_uint64(value, &m->original_bytes) == WS_OK;
 	case K_STORED_BYTES:
 		return ws_parse_uint64(value, &m->stored_bytes) == WS_OK;
+	case K_PART_SIZE:
+		return ws_parse_uint64(value, &m->part_size) == WS_OK &&
+			(m->part_size == 0 || m->part_size >= 1024 * 1024);
+	case K_ENTRIES:
+		return ws_parse_uint64(value, &m->declared_entries) == WS_OK;
 	case K_FORMAT:
 	case K_PG_MANIFEST:
 	case K_TABLESPACE:
@@ -812,6 +822,14 @@ parse_finish(struct ws_backup_manifest *m, struct parse_state *st, struct ws_err
 								keys[k].name);
 	if (!st->seen[K_STOP_TIMELINE])
 		m->stop_timeline = m->timeline;
+	/*
+	 * A manifest cut at a line boundary would parse; the count on its
+	 * second line catches that.
+	 */
+	if (st->seen[K_ENTRIES] && m->declared_entries != m->nentries)
+		return ws_error_set(err, WS_ERR_CORRUPT,
+							"backup manifest is corrupt: it declares %" PRIu64 " entries but lists %zu",
+							m->declared_entries, m->nentries);
 	if (m->stop_lsn < m->start_lsn)
 		return ws_error_set(err, WS_ERR_CORRUPT,
 							"backup manifest is corrupt: stop-lsn is before start-lsn");

@@ -63,6 +63,12 @@ struct ws_backup_manifest {
 	bool encrypted;
 	bool from_standby;
 	uint64_t original_bytes;              /* sum of file sizes */
+	/*
+	 * Files larger than this are stored as parts of this size (the last
+	 * shorter), objects "<path>.<n>.ws" from 1; 0: one object per file.
+	 */
+	uint64_t part_size;
+	uint64_t declared_entries;            /* "entries=" as parsed */
 	uint64_t stored_bytes;                /* sum of objects, PostgreSQL's manifest included */
 	uint64_t pg_manifest_size;            /* PostgreSQL's backup_manifest, original */
 	uint64_t pg_manifest_stored;

@@ -298,62 +298,106 @@ hash_file(const char *path, uint64_t size, char hex[65], bool *same_size, struct
 	return rc;
 }
 
+/* Decoded bytes go to the file; for a file in parts they are hashed too. */
+struct file_sink {
+	struct ws_atomic_file file;
+	struct ws_sha256 *sha;      /* NULL: the object's own hash covers the file */
+};
+
 static int
 to_file(const void *data, size_t len, void *arg, struct ws_error *err)
 {
-	return ws_atomic_write(arg, data, len, err);
+	struct file_sink *f = arg;
+	int rc;
+
+	if (f->sha != NULL && (rc = ws_sha256_update(f->sha, data, len, err)) != WS_OK)
+		return rc;
+	return ws_atomic_write(&f->file, data, len, err);
 }
 
-/* Fetch one file's object, check it is the one the manifest names, write it. */
+/* Fetch and decode one object of e into f; returns its header's hash. */
 static int
-restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
-			 const struct ws_backup_entry *e, bool delta, bool *unchanged, struct ws_error *err)
+restore_object(struct ws_archive *a, const char *dir, const struct ws_backup_entry *e, int part,
+			   uint64_t expect_size, uint64_t stored_max, struct file_sink *f, char sha_hex[65],
+			   struct ws_error *err)
 {
 	char objpath[WS_BACKUP_PATH_MAX + 64];
-	char dest[PATH_MAX];
-	char want[65];
 	struct ws_object_header header;
-	struct ws_atomic_file f;
-	struct timespec times[2];
 	struct ws_buf obj;
+	int rc;
+
+	if ((rc = ws_backup_object_path(dir, e->path, part, objpath, sizeof(objpath), err)) != WS_OK)
+		return rc;
+	ws_buf_init(&obj, (size_t) stored_max + 1);
+	rc = ws_storage_get(a->repo, objpath, &obj, err);
+	if (rc == WS_ERR_NOT_FOUND)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "object %s is missing from the repository", objpath);
+	if (rc == WS_OK)
+		rc = ws_object_decode_to(obj.data, obj.len, a->stanza.encrypted ? a->key : NULL,
+								 (size_t) expect_size, to_file, f, &header, err);
+	if (rc == WS_OK && header.original_size != expect_size)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "object %s holds %llu bytes, expected %llu", objpath,
+						  (unsigned long long) header.original_size, (unsigned long long) expect_size);
+	if (rc == WS_OK)
+		ws_sha256_hex(header.sha256, sha_hex);
+	ws_buf_free(&obj);
+	return rc;
+}
+
+/*
+ * Fetch a file's object (or its parts, in order), check it is the file the
+ * manifest names, and write it atomically.
+ */
+static int
+restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
+			 const struct ws_backup_manifest *m, const struct ws_backup_entry *e, bool delta,
+			 bool *unchanged, struct ws_error *err)
+{
+	int parts = WS_BACKUP_PARTS(m, e->size);
+	char dest[PATH_MAX];
+	char got[65];
+	struct file_sink f = {.sha = NULL};
+	struct timespec times[2];
 	int rc;
 
 	*unchanged = false;
 	snprintf(dest, sizeof(dest), "%s/%s", pgdata, e->path);
 	if (delta) {
-		char have[65];
 		bool same_size;
 
-		rc = hash_file(dest, e->size, have, &same_size, err);
-		if (rc == WS_OK && same_size && strcmp(have, e->sha256) == 0) {
+		rc = hash_file(dest, e->size, got, &same_size, err);
+		if (rc == WS_OK && same_size && strcmp(got, e->sha256) == 0) {
 			*unchanged = true;
 			return WS_OK;
 		}
 		if (rc != WS_OK && rc != WS_ERR_NOT_FOUND)
 			return rc;
 	}
-	snprintf(objpath, sizeof(objpath), "%s/pg_data/%s.ws", dir, e->path);
-	ws_buf_init(&obj, (size_t) e->stored + 1);
-	rc = ws_storage_get(a->repo, objpath, &obj, err);
-	if (rc == WS_ERR_NOT_FOUND)
-		rc = ws_error_set(err, WS_ERR_CORRUPT, "object of \"%s\" is missing from the repository",
-						  e->path);
-	if (rc == WS_OK && (rc = ws_atomic_open(dest, (mode_t) e->mode, &f, err)) == WS_OK) {
-		rc = ws_object_decode_to(obj.data, obj.len, a->stanza.encrypted ? a->key : NULL,
-								 (size_t) e->size, to_file, &f, &header, err);
-		if (rc == WS_OK) {
-			ws_sha256_hex(header.sha256, want);
-			if (strcmp(want, e->sha256) != 0 || header.original_size != e->size)
-				rc = ws_error_set(err, WS_ERR_CORRUPT,
-								  "object of \"%s\" is not the file the manifest names (SHA-256 %s, expected %s)",
-								  e->path, want, e->sha256);
+	if ((rc = ws_atomic_open(dest, (mode_t) e->mode, &f.file, err)) != WS_OK)
+		return rc;
+	if (parts == 0)
+		rc = restore_object(a, dir, e, 0, e->size, e->stored, &f, got, err);
+	else {
+		rc = ws_sha256_new(&f.sha, err);
+		for (int k = 1; rc == WS_OK && k <= parts; k++) {
+			uint64_t off = (uint64_t) (k - 1) * m->part_size;
+			uint64_t len = e->size - off < m->part_size ? e->size - off : m->part_size;
+			char part_sha[65];
+
+			rc = restore_object(a, dir, e, k, len, e->stored, &f, part_sha, err);
 		}
 		if (rc == WS_OK)
-			rc = ws_atomic_commit(&f, err);
-		else
-			ws_atomic_abort(&f);
+			rc = ws_sha256_final(f.sha, got, err);
+		ws_sha256_free(f.sha);
 	}
-	ws_buf_free(&obj);
+	if (rc == WS_OK && strcmp(got, e->sha256) != 0)
+		rc = ws_error_set(err, WS_ERR_CORRUPT,
+						  "restored bytes are not the file the manifest names (SHA-256 %s, expected %s)",
+						  got, e->sha256);
+	if (rc == WS_OK)
+		rc = ws_atomic_commit(&f.file, err);
+	else
+		ws_atomic_abort(&f.file);
 	if (rc != WS_OK) {
 		ws_error_prefix(err, "could not restore \"%s\"", e->path);
 		return rc;
@@ -413,7 +457,7 @@ restore_thread(void *arg)
 		pthread_mutex_unlock(&r->mutex);
 
 		e = &r->m->entries[i];
-		rc = restore_file(&a, r->dir, r->opts->pgdata, e, r->opts->delta, &unchanged, &err);
+		rc = restore_file(&a, r->dir, r->opts->pgdata, r->m, e, r->opts->delta, &unchanged, &err);
 		pthread_mutex_lock(&r->mutex);
 		if (rc != WS_OK && !r->failed) {
 			r->failed = true;

@@ -12,12 +12,14 @@ static const struct ws_command *const command_table[] = {
 	&ws_cmd_archive_push,
 	&ws_cmd_backup,
 	&ws_cmd_check,
+	&ws_cmd_expire,
 	&ws_cmd_help,
 	&ws_cmd_info,
 	&ws_cmd_restore,
 	&ws_cmd_stanza_create,
 	&ws_cmd_stanza_upgrade,
 	&ws_cmd_standby,
+	&ws_cmd_verify,
 	&ws_cmd_version,
 	NULL
 };

@@ -68,10 +68,12 @@ extern const struct ws_command ws_cmd_standby;
 extern const struct ws_command ws_cmd_restore;
 extern const struct ws_command ws_cmd_archive_push;
 extern const struct ws_command ws_cmd_check;
+extern const struct ws_command ws_cmd_expire;
 extern const struct ws_command ws_cmd_info;
 extern const struct ws_command ws_cmd_stanza_create;
 extern const struct ws_command ws_cmd_stanza_upgrade;
 extern const struct ws_command ws_cmd_help;
+extern const struct ws_command ws_cmd_verify;
 extern const struct ws_command ws_cmd_version;
 
 #endif

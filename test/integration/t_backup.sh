@@ -32,7 +32,7 @@ expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza
 pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
 pg_reload primary || die "reload failed"
 
-out=$(as_pg "$PG_BINDIR/pgbench" -i -s 2 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
+out=$(as_pg "$PG_BINDIR/pgbench" -i -s 5 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
 	die "pgbench -i failed: $out"
 bg_start load as_pg "$PG_BINDIR/pgbench" -n -c 2 -T 8 -h "$WS_TMP" -p "$port" -U postgres postgres
 
@@ -53,15 +53,30 @@ pg_files=$(grep -c '"Path"' "$WS_TMP/pgm.json")
 ws_files=$(grep -c '^file=f ' "$dir/backup.manifest")
 is "$ws_files" "$pg_files" "walship lists every file PostgreSQL's manifest lists ($pg_files)"
 
-# every file object decodes to the size and SHA-256 the manifest records
+# every file decodes (its object, or its parts in order: files over
+# part-size are stored as <path>.1.ws, <path>.2.ws ...) to the size and
+# SHA-256 the manifest records
+decode_file() {
+	local base=$dir/pg_data/$1 k=1
+	if [ -f "$base.ws" ]; then
+		tail -c +49 "$base.ws" | zstd -q -d
+		return
+	fi
+	while [ -f "$base.$k.ws" ]; do
+		tail -c +49 "$base.$k.ws" | zstd -q -d
+		k=$((k + 1))
+	done
+}
 bad=0
 while IFS=' ' read -r kind mode mtime size stored sha path; do
 	[ "$kind" = "file=f" ] || continue
-	got=$(tail -c +49 "$dir/pg_data/$path.ws" | zstd -q -d | sha256sum | cut -d' ' -f1)
-	gotsize=$(tail -c +49 "$dir/pg_data/$path.ws" | zstd -q -d | wc -c)
+	got=$(decode_file "$path" | sha256sum | cut -d' ' -f1)
+	gotsize=$(decode_file "$path" | wc -c)
 	[ "$got" = "$sha" ] && [ "$gotsize" = "$size" ] || { bad=$((bad + 1)); diag "$path: $got/$gotsize vs $sha/$size"; }
 done <"$dir/backup.manifest"
-is "$bad" 0 "every file object decodes to its recorded size and SHA-256"
+is "$bad" 0 "every file decodes to its recorded size and SHA-256"
+parts=$(find "$dir/pg_data" -name '*.[0-9].ws' | wc -l)
+cmp_ok "$parts" -ge 2 "a file larger than part-size is stored in parts ($parts objects)"
 
 wal_start=$(sed -n 's/^wal-start=//p' "$dir/backup.manifest")
 wal_stop=$(sed -n 's/^wal-stop=//p' "$dir/backup.manifest")

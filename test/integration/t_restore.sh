@@ -32,7 +32,7 @@ chmod 644 "$WS_TMP/ws.conf"
 expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
 pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
 pg_reload primary || die "reload failed"
-out=$(as_pg "$PG_BINDIR/pgbench" -i -s 2 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
+out=$(as_pg "$PG_BINDIR/pgbench" -i -s 5 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
 	die "pgbench -i failed: $out"
 
 bg_start load as_pg "$PG_BINDIR/pgbench" -n -c 2 -T 5 -h "$WS_TMP" -p "$port" -U postgres postgres
