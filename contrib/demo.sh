@@ -5,11 +5,13 @@
 #     contrib/demo.sh            (after building: build/src/walship)
 #
 # Starts a PostgreSQL primary that archives its WAL with walship into a local
-# repository, and a streaming standby, on 127.0.0.1 under a temporary
-# directory; runs `walship check` (which proves archiving end to end) and
-# `walship info`, restores a cluster from a base backup and the archive,
-# stops the primary to show what a failed connection looks like, and
-# removes everything again.
+# repository, on 127.0.0.1 under a temporary directory; takes a base backup
+# with `walship backup`, builds a streaming standby from it with
+# `walship standby clone`, runs `walship check` (which proves archiving end
+# to end) and `walship info`, restores the cluster to a point in time with
+# `walship restore`, checks the repository with `walship verify`, stops the
+# primary to show what a failed connection looks like, and removes
+# everything again.
 # Runs as root too (PostgreSQL then runs as the user "postgres").
 # WALSHIP=/path/to/walship picks another binary; WALSHIP_KEEP_TMP=1 keeps the
 # temporary directory.
@@ -78,39 +80,49 @@ sed 's/^/    /' "$conf"
 section "walship stanza-create: the repository records the cluster"
 show walship_as_pg --config "$conf" stanza-create
 
-section "A streaming standby, made with pg_basebackup"
-pg_create_standby standby primary
-echo "data directory: $(pg_datadir standby)"
-echo "conninfo:       $(pg_conninfo standby)"
-echo "primary's view: $(pg_sql primary "SELECT application_name || ' ' || state FROM pg_stat_replication")"
-
 section "Some writes on the primary (pgbench -i -s 5)"
 as_pg "$PG_BINDIR/pgbench" -h 127.0.0.1 -p "$(pg_port primary)" -U postgres -i -s 5 -q postgres 2>&1 | tail -1
-pg_sql primary "SELECT pg_switch_wal()" >/dev/null
+
+section "walship backup: a base backup into the repository, files compressed and checksummed"
+show walship_as_pg --config "$conf" backup --checkpoint fast
+
+section "walship standby clone: a hot standby from that backup, with a replication slot"
+show walship_as_pg --config "$conf" standby clone --from repo --pgdata "$WS_TMP/standby" \
+	--slot standby1 --create-slot --application-name standby1
+pg_adopt standby "$WS_TMP/standby" >/dev/null || die "the standby did not start"
+pg_wait_for primary "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1 30 ||
+	die "the standby does not stream"
+echo "primary's view: $(pg_sql primary "SELECT application_name || ' ' || state || ', slot ' ||
+	(SELECT slot_name || CASE WHEN active THEN ' active' ELSE '' END FROM pg_replication_slots)
+	FROM pg_stat_replication")"
 
 section "walship check on the primary: settings, and a WAL switch that must reach the repository"
 show "$WALSHIP" check --config "$conf"
 
-section "walship info: what the repository holds"
-show "$WALSHIP" info --config "$conf"
-
 section "walship check on the standby"
 show "$WALSHIP" check --config "$conf" --pg-conninfo "$(pg_conninfo standby)"
 
-section "walship check --json on the standby"
-show "$WALSHIP" check --config "$conf" --pg-conninfo "$(pg_conninfo standby)" --json
+section "Point-in-time recovery: walship restore --target-time, between two writes"
+pg_sql primary "CREATE TABLE notes (id int, note text); INSERT INTO notes VALUES (1, 'kept')" >/dev/null
+sleep 1.1
+target=$(pg_sql primary "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00'")
+sleep 1.1
+pg_sql primary "INSERT INTO notes VALUES (2, 'after the target')" >/dev/null
+"$WALSHIP" check --config "$conf" >/dev/null 2>&1  # switches WAL and waits until it is archived
+show walship_as_pg --config "$conf" restore --pgdata "$WS_TMP/pitr" --target-time "$target" \
+	--target-action promote
+pg_adopt pitr "$WS_TMP/pitr" "archive_mode = off" >/dev/null || die "the restored cluster did not start"
+pg_wait_for pitr "SELECT pg_is_in_recovery()" f 60 || die "recovery did not finish"
+echo "primary:  $(pg_sql primary "SELECT string_agg(id || ' ' || note, ', ' ORDER BY id) FROM notes")"
+echo "restored: $(pg_sql pitr "SELECT string_agg(id || ' ' || note, ', ' ORDER BY id) FROM notes")" \
+	"(recovered to $target)"
+grep -c "restored log file" "$(pg_logfile pitr)" 2>/dev/null | sed 's/^/WAL files restored from the repository: /'
 
-section "A cluster restored from a base backup and the archive (restore_command = walship archive-get)"
-backup=$WS_TMP/base
-as_pg "$PG_BINDIR/pg_basebackup" -h 127.0.0.1 -p "$(pg_port primary)" -U postgres -D "$backup" -X none -c fast 2>&1 | grep -v NOTICE
-pg_sql primary "CREATE TABLE after_backup AS SELECT 42 AS answer" >/dev/null
-pg_sql primary "SELECT pg_switch_wal()" >/dev/null
-"$WALSHIP" check --config "$conf" >/dev/null 2>&1  # waits until the switched segment is archived
-pg_create_restored restored "$backup" "restore_command = '$walship_bin --config $conf archive-get %f %p'" "archive_mode = off"
-pg_wait_for restored "SELECT pg_is_in_recovery()" f 60 || die "recovery did not finish"
-echo "restored cluster: after_backup.answer = $(pg_sql restored "SELECT answer FROM after_backup")," \
-	"pgbench_accounts rows = $(pg_sql restored "SELECT count(*) FROM pgbench_accounts")"
-grep -c "restored log file" "$(pg_logfile restored)" 2>/dev/null | sed 's/^/WAL files restored from the repository: /'
+section "walship info: the archived WAL and the backups"
+show "$WALSHIP" info --config "$conf"
+
+section "walship verify: every backup file and WAL segment against its checksum"
+show "$WALSHIP" verify --config "$conf"
 
 section "The primary is stopped: walship check cannot connect"
 pg_stop primary fast

@@ -79,8 +79,13 @@ ws_object_encode(const void *data, size_t len, const struct ws_object_params *pa
 	if (header->encrypted)
 		target = &compressed;   /* compress here, then encrypt into out */
 	rc = ws_filter_compress_new(params->compress, params->level, &f, err);
+	/*
+	 * zstd's worker threads pay off for big objects only. The mode depends
+	 * on the size alone, so the same input always gives the same bytes.
+	 */
 	if (rc == WS_OK)
-		rc = ws_filter_compress_threads(f, params->threads > 0 ? params->threads : 1, err);
+		rc = ws_filter_compress_threads(f, len < WS_OBJECT_MT_MIN ? 0
+										: params->threads > 0 ? params->threads : 1, err);
 	if (rc == WS_OK)
 		rc = f->ops->process(f, data, len, target, err);
 	/* zstd's workers are still compressing: hash on this thread meanwhile */
@@ -150,6 +155,24 @@ hash_and_sink(const void *data, size_t len, void *arg, struct ws_error *err)
 	return d->sink(data, len, d->arg, err);
 }
 
+/* A small object: no second thread, one buffer. */
+static int
+decode_inline(struct ws_filter *f, const uint8_t *payload, size_t payload_len, size_t max_out,
+			  struct decoded_sink *out, struct ws_error *err)
+{
+	struct ws_buf plain;
+	int rc;
+
+	ws_buf_init(&plain, max_out);
+	rc = payload_len > 0 ? f->ops->process(f, payload, payload_len, &plain, err) : WS_OK;
+	if (rc == WS_OK)
+		rc = f->ops->finish(f, &plain, err);
+	if (rc == WS_OK && plain.len > 0)
+		rc = hash_and_sink(plain.data, plain.len, out, err);
+	ws_buf_free(&plain);
+	return rc;
+}
+
 /*
  * Decompress on this thread while another hashes and writes the previous
  * piece: a 16 MB segment costs about as much to hash as to decompress.
@@ -162,6 +185,8 @@ decode_pieces(struct ws_filter *f, const uint8_t *payload, size_t payload_len, s
 	struct ws_error consumer_err;
 	int rc, finish_rc;
 
+	if (max_piece - DECODE_PIECE < WS_OBJECT_MT_MIN)
+		return decode_inline(f, payload, payload_len, max_piece, out, err);
 	if ((rc = ws_handoff_start(hash_and_sink, out, max_piece, &handoff, err)) != WS_OK)
 		return rc;
 	for (size_t done = 0; rc == WS_OK; done += DECODE_PIECE) {

@@ -37,6 +37,12 @@ struct ws_object_header {
 	uint8_t sha256[32];
 };
 
+/*
+ * Objects from this size up are compressed by zstd worker threads and
+ * decoded on two threads; smaller ones on the caller's thread alone.
+ */
+#define WS_OBJECT_MT_MIN ((size_t) 4 * 1024 * 1024)
+
 struct ws_object_params {
 	enum ws_compress_type compress;
 	int level;

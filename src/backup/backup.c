@@ -29,6 +29,7 @@
 struct file_job {
 	size_t index;               /* its manifest entry */
 	int part;                   /* 0: the whole file; else 1, 2, ... */
+	size_t parted;              /* with part > 0: its file in uploader.parted */
 	char path[WS_BACKUP_PATH_MAX];
 	struct ws_buf data;
 	struct file_job *next;
@@ -49,11 +50,25 @@ struct uploader {
 	const char *dir;
 	struct ws_backup_manifest *m;   /* entries change under mutex */
 	uint64_t stored_bytes;
+	struct parted_file *parted;     /* files stored in parts, under mutex */
+	size_t nparted, cap_parted;
+	/* finished jobs kept with their buffers, so big ones are not faulted in again */
+	pthread_mutex_t spare_mutex;
+	struct file_job *spare;
+	int nspare;
+};
+
+/* The digests of a file's parts, its hash once they are all in. */
+struct parted_file {
+	size_t index;
+	int nparts;
+	uint8_t *digests;           /* nparts * 32 */
 };
 
 struct worker {
 	pthread_t thread;
 	struct uploader *up;
+	struct ws_buf obj;          /* encoded objects, reused: no fresh pages per file */
 	struct ws_archive archive;  /* its own connections to the repository */
 };
 
@@ -67,7 +82,7 @@ struct receiver {
 	size_t index;               /* manifest entry of the file being received */
 	uint64_t file_left;         /* its bytes not received yet */
 	int part;                   /* part being filled; 0 for a file in one piece */
-	struct ws_sha256 *file_sha; /* of the whole file, when it goes in parts */
+	size_t parted;              /* its uploader.parted slot when in parts */
 	struct ws_buf pg_manifest;
 	FILE *progress;
 	uint64_t total, done;
@@ -104,28 +119,71 @@ job_free(struct file_job *job)
 	free(job);
 }
 
+/* Done with a job: keep it for reuse, up to what the queue can hold. */
+static void
+job_release(struct uploader *up, struct file_job *job)
+{
+	if (job == NULL)
+		return;
+	pthread_mutex_lock(&up->spare_mutex);
+	if (up->nspare < up->max_queued + MAX_THREADS) {
+		job->next = up->spare;
+		up->spare = job;
+		up->nspare++;
+		job = NULL;
+	}
+	pthread_mutex_unlock(&up->spare_mutex);
+	job_free(job);
+}
+
+/* A job with room for size bytes: a spare one if there is. */
+static struct file_job *
+job_get(struct uploader *up, uint64_t size)
+{
+	struct file_job *job;
+
+	pthread_mutex_lock(&up->spare_mutex);
+	job = up->spare;
+	if (job != NULL) {
+		up->spare = job->next;
+		up->nspare--;
+	}
+	pthread_mutex_unlock(&up->spare_mutex);
+	if (job == NULL && (job = calloc(1, sizeof(*job))) == NULL)
+		return NULL;
+	ws_buf_reset(&job->data);
+	job->data.max = (size_t) size;
+	job->next = NULL;
+	if (size > 0 && ws_buf_reserve(&job->data, (size_t) size) != WS_OK) {
+		job_free(job);
+		return NULL;
+	}
+	return job;
+}
+
 static int
-upload(struct worker *w, struct file_job *job, char sha_hex[65], uint64_t *stored,
-	   struct ws_error *err)
+upload(struct worker *w, struct file_job *job, char sha_hex[65], uint8_t digest[32],
+	   uint64_t *stored, struct ws_error *err)
 {
 	const struct ws_storage_write_opts opts = {.no_overwrite = false};
 	struct ws_object_header header;
 	char objpath[WS_BACKUP_PATH_MAX + 128];
-	struct ws_buf obj;
+	struct ws_buf *obj = &w->obj;
 	int rc;
 
 	if (ws_backup_object_path(w->up->dir, job->path, job->part, objpath, sizeof(objpath), err) != WS_OK)
 		return err->status;
-	ws_buf_init(&obj, job->data.len + job->data.len / 8 + 4096);
-	rc = ws_object_encode(job->data.data, job->data.len, &w->archive.params, &obj, &header, err);
+	ws_buf_reset(obj);
+	obj->max = job->data.len + job->data.len / 8 + 4096;
+	rc = ws_object_encode(job->data.data, job->data.len, &w->archive.params, obj, &header, err);
 	if (rc == WS_OK)
-		rc = ws_storage_put(w->archive.repo, objpath, obj.data, obj.len, &opts, err);
+		rc = ws_storage_put(w->archive.repo, objpath, obj->data, obj->len, &opts, err);
 	if (rc == WS_OK) {
 		ws_sha256_hex(header.sha256, sha_hex);
-		*stored = obj.len;
+		memcpy(digest, header.sha256, 32);
+		*stored = obj->len;
 	} else
 		ws_error_prefix(err, "could not back up file \"%s\"", job->path);
-	ws_buf_free(&obj);
 	return rc;
 }
 
@@ -140,6 +198,7 @@ worker_main(void *arg)
 		struct file_job *job;
 		struct ws_error err;
 		char sha_hex[65];
+		uint8_t digest[32];
 		uint64_t stored = 0;
 		int rc;
 
@@ -154,25 +213,26 @@ worker_main(void *arg)
 		up->queued--;
 		pthread_cond_signal(&up->has_room);
 		if (up->failed) {
-			job_free(job);
+			job_release(up, job);
 			continue;
 		}
 		pthread_mutex_unlock(&up->mutex);
-		rc = upload(w, job, sha_hex, &stored, &err);
+		rc = upload(w, job, sha_hex, digest, &stored, &err);
 		pthread_mutex_lock(&up->mutex);
 		if (rc == WS_OK) {
 			struct ws_backup_entry *e = &up->m->entries[job->index];
 
-			/* a file in parts has its hash from the receiver */
 			if (job->part == 0)
 				memcpy(e->sha256, sha_hex, sizeof(e->sha256));
+			else
+				memcpy(up->parted[job->parted].digests + (size_t) (job->part - 1) * 32, digest, 32);
 			e->stored += stored;
 			up->stored_bytes += stored;
 		} else if (!up->failed) {
 			up->failed = true;
 			up->err = err;
 		}
-		job_free(job);
+		job_release(up, job);
 	}
 	pthread_mutex_unlock(&up->mutex);
 	return NULL;
@@ -188,7 +248,7 @@ submit(struct uploader *up, struct file_job *job, struct ws_error *err)
 	if (up->failed) {
 		*err = up->err;
 		pthread_mutex_unlock(&up->mutex);
-		job_free(job);
+		job_release(up, job);
 		return err->status;
 	}
 	job->next = NULL;
@@ -219,20 +279,61 @@ entry_path(struct receiver *r, const struct ws_tar_entry *e, char *buf, size_t s
 static int
 new_job(struct receiver *r, const char *path, uint64_t size, struct ws_error *err)
 {
-	struct file_job *job = calloc(1, sizeof(*job));
+	struct file_job *job = job_get(r->up, size);
 
 	if (job == NULL)
-		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory for file \"%s\" (%llu bytes)",
+							path, (unsigned long long) size);
 	ws_strlcpy(job->path, path, sizeof(job->path));
 	job->index = r->index;
 	job->part = r->part;
-	ws_buf_init(&job->data, (size_t) size);
-	if (size > 0 && ws_buf_reserve(&job->data, (size_t) size) != WS_OK) {
-		job_free(job);
-		return ws_error_set(err, WS_ERR_NOMEM, "out of memory for file \"%s\" (%llu bytes)",
-							path, (unsigned long long) size);
-	}
+	job->parted = r->parted;
 	r->current = job;
+	return WS_OK;
+}
+
+/* Room for the digests of a file that goes in parts. */
+static int
+add_parted(struct uploader *up, size_t index, uint64_t size, size_t *slot, struct ws_error *err)
+{
+	int nparts = (int) ((size + PART_SIZE - 1) / PART_SIZE);
+	uint8_t *digests = calloc((size_t) nparts, 32);
+	int rc = WS_OK;
+
+	if (digests == NULL)
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+	pthread_mutex_lock(&up->mutex);
+	if (up->nparted == up->cap_parted) {
+		size_t cap = up->cap_parted ? up->cap_parted * 2 : 16;
+		struct parted_file *p = realloc(up->parted, cap * sizeof(*p));
+
+		if (p == NULL)
+			rc = ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+		else {
+			up->parted = p;
+			up->cap_parted = cap;
+		}
+	}
+	if (rc == WS_OK) {
+		up->parted[up->nparted] = (struct parted_file) {index, nparts, digests};
+		*slot = up->nparted++;
+	} else
+		free(digests);
+	pthread_mutex_unlock(&up->mutex);
+	return rc;
+}
+
+/* Once every part is in: each parted file's hash from its parts' digests. */
+static int
+hash_parted(struct uploader *up, struct ws_error *err)
+{
+	for (size_t i = 0; i < up->nparted; i++) {
+		struct parted_file *p = &up->parted[i];
+		int rc = ws_backup_parts_hash(p->digests, p->nparts, up->m->entries[p->index].sha256, err);
+
+		if (rc != WS_OK)
+			return rc;
+	}
 	return WS_OK;
 }
 
@@ -255,7 +356,7 @@ on_begin(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
 		return rc;
 	r->file_left = e->size;
 	r->part = e->size > PART_SIZE ? 1 : 0;
-	if (r->part > 0 && (rc = ws_sha256_new(&r->file_sha, err)) != WS_OK)
+	if (r->part > 0 && (rc = add_parted(r->up, r->index, e->size, &r->parted, err)) != WS_OK)
 		return rc;
 	return new_job(r, path, e->size < PART_SIZE ? e->size : PART_SIZE, err);
 }
@@ -270,8 +371,6 @@ on_data(const void *p, size_t len, void *arg, struct ws_error *err)
 	if (len > r->file_left)
 		return ws_error_set(err, WS_ERR_CORRUPT, "file \"%s\" is longer than its tar header says",
 							r->current->path);
-	if (r->file_sha != NULL && (rc = ws_sha256_update(r->file_sha, p, len, err)) != WS_OK)
-		return rc;
 	while (len > 0) {
 		struct ws_buf *b = &r->current->data;
 		size_t take = b->max - b->len < len ? b->max - b->len : len;
@@ -306,20 +405,9 @@ on_end(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
 	};
 	struct receiver *r = arg;
 	char path[WS_BACKUP_PATH_MAX];
-	char hex[65];
 	int rc;
 
 	if (e->type == WS_TAR_FILE) {
-		if (r->file_sha != NULL) {
-			rc = ws_sha256_final(r->file_sha, hex, err);
-			ws_sha256_free(r->file_sha);
-			r->file_sha = NULL;
-			if (rc != WS_OK)
-				return rc;
-			pthread_mutex_lock(&r->up->mutex);
-			memcpy(r->m->entries[r->index].sha256, hex, sizeof(hex));
-			pthread_mutex_unlock(&r->up->mutex);
-		}
 		rc = submit(r->up, r->current, err);
 		r->current = NULL;
 		return rc;
@@ -340,6 +428,15 @@ static double
 seconds_between(const struct timespec *a, const struct timespec *b)
 {
 	return (double) (b->tv_sec - a->tv_sec) + (double) (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static double
+since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return seconds_between(t0, &now);
 }
 
 static void
@@ -588,6 +685,41 @@ save_manifest(struct ws_archive *a, const char *dir, const struct ws_backup_mani
 	return rc;
 }
 
+/*
+ * A label of its own: the time, with "_2", "_3" ... when another backup
+ * started in the same second. backup.started is written without
+ * overwriting, so two backups never share a directory.
+ */
+static int
+claim_label(struct ws_archive *a, struct ws_backup_manifest *m, char *dir, size_t size,
+			struct ws_error *err)
+{
+	const struct ws_storage_write_opts opts = {.no_overwrite = true};
+	char base[WS_BACKUP_LABEL_MAX];
+	char path[WS_BACKUP_PATH_MAX + 32];
+	char note[64];
+	int rc = WS_ERR_EXISTS;
+
+	ws_backup_label_make(m->start_time, base);
+	for (int n = 1; rc == WS_ERR_EXISTS && n < 100; n++) {
+		char label[WS_BACKUP_LABEL_MAX + 8];
+
+		if (n == 1)
+			ws_strlcpy(label, base, sizeof(label));
+		else
+			snprintf(label, sizeof(label), "%s_%d", base, n);
+		ws_strlcpy(m->label, label, sizeof(m->label));
+		if ((rc = ws_backup_dir(a->stanza.name, m->label, dir, size, err)) != WS_OK)
+			return rc;
+		snprintf(path, sizeof(path), "%s/backup.started", dir);
+		snprintf(note, sizeof(note), "started=%lld\n", (long long) m->start_time);
+		rc = ws_storage_put(a->repo, path, note, strlen(note), &opts, err);
+	}
+	if (rc == WS_ERR_EXISTS)
+		rc = ws_error_set(err, WS_ERR_EXISTS, "could not find a free label for backup %s", base);
+	return rc;
+}
+
 /* ---- the whole backup ---- */
 
 static int
@@ -600,6 +732,7 @@ start_workers(const struct ws_config *cfg, struct ws_log *log, struct uploader *
 		int rc;
 
 		w->up = up;
+		ws_buf_init(&w->obj, 0);
 		if ((rc = ws_archive_open(cfg, log, &w->archive, err)) != WS_OK)
 			return rc;
 		w->archive.params.threads = 1;  /* the threads are the parallelism */
@@ -622,6 +755,7 @@ stop_workers(struct uploader *up, struct worker *workers, int started, struct ws
 	for (int i = 0; i < started; i++) {
 		pthread_join(workers[i].thread, NULL);
 		ws_archive_close(&workers[i].archive);
+		ws_buf_free(&workers[i].obj);
 	}
 	if (up->failed) {
 		*err = up->err;
@@ -694,7 +828,6 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	if ((rc = check_server(cfg, opts, db, &info, err)) != WS_OK)
 		goto out_archive;
 
-	ws_backup_label_make((int64_t) time(NULL), m->label);
 	ws_strlcpy(m->type, "full", sizeof(m->type));
 	m->part_size = PART_SIZE;
 	m->db_id = db->id;
@@ -704,12 +837,13 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	m->encrypted = a.stanza.encrypted;
 	m->from_standby = opts->from_standby;
 	ws_strlcpy(m->compress, ws_config_str(cfg, WS_OPT_COMPRESS_TYPE), sizeof(m->compress));
-	if ((rc = ws_backup_dir(a.stanza.name, m->label, dir, sizeof(dir), err)) != WS_OK)
+	if ((rc = claim_label(&a, m, dir, sizeof(dir), err)) != WS_OK)
 		goto out_archive;
 	ws_log_info(log, "backup", "backup %s started", m->label);
 
 	memset(&up, 0, sizeof(up));
 	pthread_mutex_init(&up.mutex, NULL);
+	pthread_mutex_init(&up.spare_mutex, NULL);
 	pthread_cond_init(&up.has_job, NULL);
 	pthread_cond_init(&up.has_room, NULL);
 	up.max_queued = 2 * nthreads;
@@ -728,12 +862,18 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 		rc = stream_backup(cfg, opts, &r, m, err);
 	/* when PostgreSQL ended the backup, not when the WAL arrived */
 	m->stop_time = (int64_t) time(NULL);
+	ws_log_info(log, "backup", "stream received after %.2f s", since(&r.started));
 	finish_tar(&r, rc == WS_OK ? err : &(struct ws_error) {0});
-	job_free(r.current);
-	ws_sha256_free(r.file_sha);
+	job_release(&up, r.current);
 	stop_rc = stop_workers(&up, workers, started, rc == WS_OK ? err : &(struct ws_error) {0});
 	if (rc == WS_OK)
 		rc = stop_rc;
+	if (rc == WS_OK)
+		rc = hash_parted(&up, err);
+	ws_log_info(log, "backup", "files stored after %.2f s", since(&r.started));
+	for (size_t i = 0; i < up.nparted; i++)
+		free(up.parted[i].digests);
+	free(up.parted);
 	report_progress(&r, true);
 	if (rc == WS_OK)
 		rc = store_pg_manifest(&a, dir, m, &r.pg_manifest, err);
@@ -743,6 +883,8 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 		rc = switch_primary_wal(cfg, opts->primary_conninfo, err);
 	if (rc == WS_OK)
 		rc = wait_for_wal(cfg, &a, db, m, err);
+	ws_log_info(log, "backup", "WAL %s to %s archived after %.2f s", m->wal_start, m->wal_stop,
+				since(&r.started));
 	if (rc == WS_OK) {
 		for (size_t i = 0; i < m->nentries; i++)
 			m->original_bytes += m->entries[i].size;
@@ -754,8 +896,15 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	else
 		ws_error_prefix(err, "backup %s failed", m->label);
 	ws_buf_free(&r.pg_manifest);
+	while (up.spare != NULL) {
+		struct file_job *next = up.spare->next;
+
+		job_free(up.spare);
+		up.spare = next;
+	}
 	pthread_cond_destroy(&up.has_room);
 	pthread_cond_destroy(&up.has_job);
+	pthread_mutex_destroy(&up.spare_mutex);
 	pthread_mutex_destroy(&up.mutex);
 out_archive:
 	ws_archive_close(&a);

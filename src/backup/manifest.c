@@ -14,6 +14,8 @@
  */
 #include "backup/manifest.h"
 
+#include "filter/filter.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -930,4 +932,19 @@ ws_backup_label_make(int64_t t, char label[WS_BACKUP_LABEL_MAX])
 	(void) ws_snprintf(label, WS_BACKUP_LABEL_MAX, "%04d%02d%02d-%02d%02d%02dF",
 					   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 					   tm.tm_sec);
+}
+
+int
+ws_backup_parts_hash(const uint8_t *digests, int nparts, char hex[65], struct ws_error *err)
+{
+	struct ws_sha256 *h = NULL;
+	int rc;
+
+	if ((rc = ws_sha256_new(&h, err)) != WS_OK)
+		return rc;
+	rc = ws_sha256_update(h, digests, (size_t) nparts * 32, err);
+	if (rc == WS_OK)
+		rc = ws_sha256_final(h, hex, err);
+	ws_sha256_free(h);
+	return rc;
 }

@@ -37,7 +37,13 @@ struct ws_backup_entry {
 	int64_t mtime;              /* seconds since the epoch */
 	uint64_t size;              /* original bytes (files) */
 	uint64_t stored;            /* bytes of the object in the repository (files) */
-	char sha256[65];            /* hex SHA-256 of the original (files); "" otherwise */
+	/*
+	 * Hex SHA-256 of the original (files); "" otherwise. For a file stored
+	 * in parts: the SHA-256 of its parts' SHA-256 digests (32 bytes each,
+	 * in order), so that parts can be written and checked in parallel and
+	 * still be bound to this file (ws_backup_parts_hash).
+	 */
+	char sha256[65];
 };
 
 struct ws_backup_tablespace {
@@ -125,6 +131,9 @@ int ws_backup_manifest_format(const struct ws_backup_manifest *m, struct ws_buf 
  */
 int ws_backup_manifest_parse(const char *text, size_t len, struct ws_backup_manifest *m,
 							 struct ws_error *err);
+
+/* The sha256 of a file stored in nparts parts, from their digests. */
+int ws_backup_parts_hash(const uint8_t *digests, int nparts, char hex[65], struct ws_error *err);
 
 /* A label is "YYYYMMDD-HHMMSSF" (F: full), optionally "_N" for a clash. */
 int ws_backup_label_check(const char *label, struct ws_error *err);

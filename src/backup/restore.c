@@ -35,7 +35,9 @@ struct restorer {
 	const struct ws_restore_options *opts;
 	const struct ws_backup_manifest *m;
 	char dir[WS_BACKUP_PATH_MAX];
-	size_t next;
+	size_t next;                /* entry to hand out next */
+	int next_part;              /* of that entry, when it goes in parts */
+	struct shared_file **shared; /* by entry: files in parts being written */
 	bool failed;
 	struct ws_error err;
 	struct ws_restore_result *res;
@@ -261,11 +263,20 @@ make_tree(const char *pgdata, const struct ws_restore_options *o, const struct w
 
 /* ---- files ---- */
 
+/*
+ * The manifest's hash of the local file at path, computed the way the
+ * backup did (parts of part_size hashed one by one when parts > 0), for
+ * --delta. *same_size is false when the file differs in size.
+ */
 static int
-hash_file(const char *path, uint64_t size, char hex[65], bool *same_size, struct ws_error *err)
+hash_file(const char *path, uint64_t size, int parts, uint64_t part_size, char hex[65],
+		  bool *same_size, struct ws_error *err)
 {
 	struct ws_sha256 *h = NULL;
+	uint8_t *digests = NULL;
 	char buf[65536];
+	uint64_t in_part = 0;
+	int part = 0;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc;
@@ -279,10 +290,18 @@ hash_file(const char *path, uint64_t size, char hex[65], bool *same_size, struct
 		return WS_OK;
 	}
 	*same_size = true;
+	if (parts > 0 && (digests = calloc((size_t) parts, 32)) == NULL) {
+		close(fd);
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+	}
 	rc = ws_sha256_new(&h, err);
 	while (rc == WS_OK) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		size_t want = sizeof(buf);
+		ssize_t n;
 
+		if (parts > 0 && part_size - in_part < want)
+			want = (size_t) (part_size - in_part);
+		n = read(fd, buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -290,122 +309,285 @@ hash_file(const char *path, uint64_t size, char hex[65], bool *same_size, struct
 		if (n <= 0)
 			break;
 		rc = ws_sha256_update(h, buf, (size_t) n, err);
+		in_part += (uint64_t) n;
+		if (rc == WS_OK && parts > 0 && (in_part == part_size || in_part + (uint64_t) part * part_size == size)) {
+			/* a part is complete: its digest, and a fresh hash for the next */
+			char part_hex[65];
+
+			rc = ws_sha256_final(h, part_hex, err);
+			ws_sha256_free(h);
+			h = NULL;
+			for (int i = 0; rc == WS_OK && i < 32; i++) {
+				unsigned v;
+
+				sscanf(part_hex + 2 * i, "%2x", &v);
+				digests[(size_t) part * 32 + (size_t) i] = (uint8_t) v;
+			}
+			part++;
+			in_part = 0;
+			if (rc == WS_OK && part < parts)
+				rc = ws_sha256_new(&h, err);
+			if (part == parts)
+				break;
+		}
 	}
 	if (rc == WS_OK)
-		rc = ws_sha256_final(h, hex, err);
+		rc = parts > 0 ? ws_backup_parts_hash(digests, parts, hex, err) : ws_sha256_final(h, hex, err);
 	ws_sha256_free(h);
+	free(digests);
 	close(fd);
 	return rc;
 }
 
-/* Decoded bytes go to the file; for a file in parts they are hashed too. */
+/* Decoded bytes go into the file at their place. */
 struct file_sink {
-	struct ws_atomic_file file;
-	struct ws_sha256 *sha;      /* NULL: the object's own hash covers the file */
+	struct ws_atomic_file *file;
+	uint64_t offset;
 };
 
 static int
 to_file(const void *data, size_t len, void *arg, struct ws_error *err)
 {
 	struct file_sink *f = arg;
-	int rc;
+	int rc = ws_atomic_pwrite(f->file, data, len, f->offset, err);
 
-	if (f->sha != NULL && (rc = ws_sha256_update(f->sha, data, len, err)) != WS_OK)
-		return rc;
-	return ws_atomic_write(&f->file, data, len, err);
+	f->offset += len;
+	return rc;
 }
 
-/* Fetch and decode one object of e into f; returns its header's hash. */
+/* Fetch and decode one object of e (part, or 0 for the file) into f at offset. */
 static int
 restore_object(struct ws_archive *a, const char *dir, const struct ws_backup_entry *e, int part,
-			   uint64_t expect_size, uint64_t stored_max, struct file_sink *f, char sha_hex[65],
-			   struct ws_error *err)
+			   uint64_t offset, uint64_t expect_size, struct ws_atomic_file *file,
+			   struct ws_buf *scratch, uint8_t digest[32], struct ws_error *err)
 {
 	char objpath[WS_BACKUP_PATH_MAX + 64];
 	struct ws_object_header header;
-	struct ws_buf obj;
+	struct file_sink sink = {file, offset};
+	struct ws_buf obj = *scratch;   /* the thread's buffer: its pages are reused */
 	int rc;
 
 	if ((rc = ws_backup_object_path(dir, e->path, part, objpath, sizeof(objpath), err)) != WS_OK)
 		return rc;
-	ws_buf_init(&obj, (size_t) stored_max + 1);
+	ws_buf_reset(&obj);
+	obj.max = (size_t) e->stored + 1;
 	rc = ws_storage_get(a->repo, objpath, &obj, err);
 	if (rc == WS_ERR_NOT_FOUND)
 		rc = ws_error_set(err, WS_ERR_CORRUPT, "object %s is missing from the repository", objpath);
 	if (rc == WS_OK)
 		rc = ws_object_decode_to(obj.data, obj.len, a->stanza.encrypted ? a->key : NULL,
-								 (size_t) expect_size, to_file, f, &header, err);
+								 (size_t) expect_size, to_file, &sink, &header, err);
 	if (rc == WS_OK && header.original_size != expect_size)
 		rc = ws_error_set(err, WS_ERR_CORRUPT, "object %s holds %llu bytes, expected %llu", objpath,
 						  (unsigned long long) header.original_size, (unsigned long long) expect_size);
 	if (rc == WS_OK)
-		ws_sha256_hex(header.sha256, sha_hex);
-	ws_buf_free(&obj);
+		memcpy(digest, header.sha256, 32);
+	*scratch = obj;
 	return rc;
 }
 
-/*
- * Fetch a file's object (or its parts, in order), check it is the file the
- * manifest names, and write it atomically.
- */
-static int
-restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
-			 const struct ws_backup_manifest *m, const struct ws_backup_entry *e, bool delta,
-			 bool *unchanged, struct ws_error *err)
+/* Part k (from 1) of a file in parts: where it starts and how long it is. */
+static void
+part_range(const struct ws_backup_manifest *m, const struct ws_backup_entry *e, int k,
+		   uint64_t *off, uint64_t *len)
 {
-	int parts = WS_BACKUP_PARTS(m, e->size);
-	char dest[PATH_MAX];
+	*off = (uint64_t) (k - 1) * m->part_size;
+	*len = e->size - *off < m->part_size ? e->size - *off : m->part_size;
+}
+
+/* The file is written: is it the one the manifest names? Then make it visible. */
+static int
+finish_file(const struct ws_backup_entry *e, int parts, const uint8_t *digests,
+			struct ws_atomic_file *f, struct ws_error *err)
+{
 	char got[65];
-	struct file_sink f = {.sha = NULL};
 	struct timespec times[2];
 	int rc;
 
-	*unchanged = false;
-	snprintf(dest, sizeof(dest), "%s/%s", pgdata, e->path);
-	if (delta) {
-		bool same_size;
-
-		rc = hash_file(dest, e->size, got, &same_size, err);
-		if (rc == WS_OK && same_size && strcmp(got, e->sha256) == 0) {
-			*unchanged = true;
-			return WS_OK;
-		}
-		if (rc != WS_OK && rc != WS_ERR_NOT_FOUND)
-			return rc;
-	}
-	if ((rc = ws_atomic_open(dest, (mode_t) e->mode, &f.file, err)) != WS_OK)
-		return rc;
-	if (parts == 0)
-		rc = restore_object(a, dir, e, 0, e->size, e->stored, &f, got, err);
+	if (parts > 0)
+		rc = ws_backup_parts_hash(digests, parts, got, err);
 	else {
-		rc = ws_sha256_new(&f.sha, err);
-		for (int k = 1; rc == WS_OK && k <= parts; k++) {
-			uint64_t off = (uint64_t) (k - 1) * m->part_size;
-			uint64_t len = e->size - off < m->part_size ? e->size - off : m->part_size;
-			char part_sha[65];
-
-			rc = restore_object(a, dir, e, k, len, e->stored, &f, part_sha, err);
-		}
-		if (rc == WS_OK)
-			rc = ws_sha256_final(f.sha, got, err);
-		ws_sha256_free(f.sha);
+		ws_sha256_hex(digests, got);
+		rc = WS_OK;
 	}
 	if (rc == WS_OK && strcmp(got, e->sha256) != 0)
 		rc = ws_error_set(err, WS_ERR_CORRUPT,
 						  "restored bytes are not the file the manifest names (SHA-256 %s, expected %s)",
 						  got, e->sha256);
 	if (rc == WS_OK)
-		rc = ws_atomic_commit(&f.file, err);
+		rc = ws_atomic_commit(f, err);
 	else
-		ws_atomic_abort(&f.file);
-	if (rc != WS_OK) {
-		ws_error_prefix(err, "could not restore \"%s\"", e->path);
+		ws_atomic_abort(f);
+	if (rc != WS_OK)
 		return rc;
-	}
 	times[0].tv_sec = times[1].tv_sec = (time_t) e->mtime;
 	times[0].tv_nsec = times[1].tv_nsec = 0;
-	(void) utimensat(AT_FDCWD, dest, times, 0);
+	(void) utimensat(AT_FDCWD, f->path, times, 0);
 	return WS_OK;
+}
+
+/*
+ * A whole file on this thread: one object, or (with --delta) all its parts
+ * in order. With --delta a file whose hash matches is left alone.
+ */
+static int
+restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
+			 const struct ws_backup_manifest *m, const struct ws_backup_entry *e, bool delta,
+			 struct ws_buf *scratch, bool *unchanged, struct ws_error *err)
+{
+	int parts = WS_BACKUP_PARTS(m, e->size);
+	uint8_t one[32];
+	uint8_t *digests = one;
+	struct ws_atomic_file f;
+	char dest[PATH_MAX];
+	int rc;
+
+	*unchanged = false;
+	snprintf(dest, sizeof(dest), "%s/%s", pgdata, e->path);
+	if (delta) {
+		char have[65];
+		bool same_size;
+
+		rc = hash_file(dest, e->size, parts, m->part_size, have, &same_size, err);
+		if (rc == WS_OK && same_size && strcmp(have, e->sha256) == 0) {
+			*unchanged = true;
+			return WS_OK;
+		}
+		if (rc != WS_OK && rc != WS_ERR_NOT_FOUND)
+			return rc;
+	}
+	if (parts > 0 && (digests = calloc((size_t) parts, 32)) == NULL)
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+	if ((rc = ws_atomic_open(dest, (mode_t) e->mode, &f, err)) == WS_OK) {
+		if (parts == 0)
+			rc = restore_object(a, dir, e, 0, 0, e->size, &f, scratch, digests, err);
+		for (int k = 1; rc == WS_OK && k <= parts; k++) {
+			uint64_t off, len;
+
+			part_range(m, e, k, &off, &len);
+			rc = restore_object(a, dir, e, k, off, len, &f, scratch,
+								digests + (size_t) (k - 1) * 32, err);
+		}
+		if (rc == WS_OK)
+			rc = finish_file(e, parts, digests, &f, err);
+		else
+			ws_atomic_abort(&f);
+	}
+	if (digests != one)
+		free(digests);
+	if (rc != WS_OK)
+		ws_error_prefix(err, "could not restore \"%s\"", e->path);
+	return rc;
+}
+
+/* A file in parts, written by whichever threads take its parts. */
+struct shared_file {
+	struct ws_atomic_file f;
+	bool open_failed;
+	bool failed;
+	int remaining;              /* parts not written yet */
+	uint8_t *digests;
+};
+
+/* One unit of work: a whole file (part 0), or one part of a file. */
+struct unit {
+	size_t index;
+	int part;
+};
+
+static bool
+take_unit(struct restorer *r, struct unit *u)
+{
+	while (!r->failed && r->next < r->m->nentries) {
+		const struct ws_backup_entry *e = &r->m->entries[r->next];
+		int parts;
+
+		if (e->type != WS_ENTRY_FILE) {
+			r->next++;
+			continue;
+		}
+		parts = r->opts->delta ? 0 : WS_BACKUP_PARTS(r->m, e->size);
+		u->index = r->next;
+		if (parts == 0) {
+			u->part = 0;
+			r->next++;
+			return true;
+		}
+		u->part = ++r->next_part;
+		if (r->next_part == parts) {
+			r->next_part = 0;
+			r->next++;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Part u->part of a file in parts; the thread writing its last part finishes it. */
+static int
+restore_part(struct restorer *r, struct ws_archive *a, const struct unit *u,
+			 struct ws_buf *scratch, struct ws_error *err)
+{
+	const struct ws_backup_entry *e = &r->m->entries[u->index];
+	int parts = WS_BACKUP_PARTS(r->m, e->size);
+	struct shared_file *sf;
+	uint64_t off, len;
+	uint8_t digest[32];
+	bool last;
+	int rc = WS_OK;
+
+	pthread_mutex_lock(&r->mutex);
+	sf = r->shared[u->index];
+	if (sf == NULL) {
+		char dest[PATH_MAX];
+
+		/* the first of its parts to start opens the file */
+		sf = calloc(1, sizeof(*sf));
+		if (sf != NULL)
+			sf->digests = calloc((size_t) parts, 32);
+		if (sf == NULL || sf->digests == NULL) {
+			if (sf != NULL)
+				free(sf);
+			pthread_mutex_unlock(&r->mutex);
+			return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+		}
+		sf->remaining = parts;
+		snprintf(dest, sizeof(dest), "%s/%s", r->opts->pgdata, e->path);
+		if (ws_atomic_open(dest, (mode_t) e->mode, &sf->f, err) != WS_OK) {
+			sf->open_failed = sf->failed = true;
+			rc = err->status;
+		}
+		r->shared[u->index] = sf;
+	}
+	if (sf->open_failed && rc == WS_OK)
+		rc = ws_error_set(err, WS_ERR_IO, "could not create \"%s\"", e->path);
+	pthread_mutex_unlock(&r->mutex);
+
+	part_range(r->m, e, u->part, &off, &len);
+	if (rc == WS_OK)
+		rc = restore_object(a, r->dir, e, u->part, off, len, &sf->f, scratch, digest, err);
+
+	pthread_mutex_lock(&r->mutex);
+	if (rc == WS_OK)
+		memcpy(sf->digests + (size_t) (u->part - 1) * 32, digest, 32);
+	else
+		sf->failed = true;
+	last = --sf->remaining == 0;
+	pthread_mutex_unlock(&r->mutex);
+	if (last) {
+		if (!sf->failed)
+			rc = finish_file(e, parts, sf->digests, &sf->f, err);
+		else if (!sf->open_failed)
+			ws_atomic_abort(&sf->f);
+		free(sf->digests);
+		free(sf);
+		pthread_mutex_lock(&r->mutex);
+		r->shared[u->index] = NULL;
+		pthread_mutex_unlock(&r->mutex);
+	}
+	if (rc != WS_OK)
+		ws_error_prefix(err, "could not restore \"%s\"", e->path);
+	return rc;
 }
 
 static void
@@ -429,8 +611,10 @@ restore_thread(void *arg)
 	struct restorer *r = arg;
 	struct ws_archive a;
 	struct ws_error err;
+	struct ws_buf scratch;
 	uint64_t last_report = 0;
 
+	ws_buf_init(&scratch, 0);
 	if (ws_archive_open(r->cfg, r->log, &a, &err) != WS_OK) {
 		pthread_mutex_lock(&r->mutex);
 		if (!r->failed) {
@@ -443,32 +627,40 @@ restore_thread(void *arg)
 	for (;;) {
 		const struct ws_backup_entry *e;
 		bool unchanged = false;
-		size_t i;
+		uint64_t bytes;
+		struct unit u;
 		int rc;
 
 		pthread_mutex_lock(&r->mutex);
-		while (r->next < r->m->nentries && r->m->entries[r->next].type != WS_ENTRY_FILE)
-			r->next++;
-		if (r->failed || r->next >= r->m->nentries) {
+		if (!take_unit(r, &u)) {
 			pthread_mutex_unlock(&r->mutex);
 			break;
 		}
-		i = r->next++;
 		pthread_mutex_unlock(&r->mutex);
 
-		e = &r->m->entries[i];
-		rc = restore_file(&a, r->dir, r->opts->pgdata, r->m, e, r->opts->delta, &unchanged, &err);
+		e = &r->m->entries[u.index];
+		if (u.part == 0) {
+			rc = restore_file(&a, r->dir, r->opts->pgdata, r->m, e, r->opts->delta, &scratch,
+							  &unchanged, &err);
+			bytes = e->size;
+		} else {
+			uint64_t off;
+
+			rc = restore_part(r, &a, &u, &scratch, &err);
+			part_range(r->m, e, u.part, &off, &bytes);
+		}
 		pthread_mutex_lock(&r->mutex);
 		if (rc != WS_OK && !r->failed) {
 			r->failed = true;
 			r->err = err;
 		} else if (rc == WS_OK) {
+			/* a file counts once: as a whole, or with its first part */
 			if (unchanged)
 				r->res->unchanged++;
-			else
+			else if (u.part <= 1)
 				r->res->files++;
-			r->res->bytes += unchanged ? 0 : e->size;
-			r->done_bytes += e->size;
+			r->res->bytes += unchanged ? 0 : bytes;
+			r->done_bytes += bytes;
 			if (r->done_bytes - last_report > ((uint64_t) 64 << 20)) {
 				last_report = r->done_bytes;
 				report(r, false);
@@ -476,6 +668,7 @@ restore_thread(void *arg)
 		}
 		pthread_mutex_unlock(&r->mutex);
 	}
+	ws_buf_free(&scratch);
 	ws_archive_close(&a);
 	return NULL;
 }
@@ -487,6 +680,9 @@ restore_files(struct restorer *r, struct ws_error *err)
 	int n = (int) ws_config_int(r->cfg, WS_OPT_PROCESS_MAX);
 	int started = 0;
 
+	r->shared = calloc(r->m->nentries + 1, sizeof(*r->shared));
+	if (r->shared == NULL)
+		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&r->mutex, NULL);
 	for (; started < n; started++) {
 		if (pthread_create(&threads[started], NULL, restore_thread, r) != 0)
@@ -495,6 +691,16 @@ restore_files(struct restorer *r, struct ws_error *err)
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	pthread_mutex_destroy(&r->mutex);
+	/* after a failure, files whose parts were not all taken: no temp files left */
+	for (size_t i = 0; i < r->m->nentries; i++) {
+		if (r->shared[i] == NULL)
+			continue;
+		if (!r->shared[i]->open_failed)
+			ws_atomic_abort(&r->shared[i]->f);
+		free(r->shared[i]->digests);
+		free(r->shared[i]);
+	}
+	free(r->shared);
 	if (started == 0)
 		return ws_error_set(err, WS_ERR_IO, "could not start a restore thread");
 	if (r->failed) {
@@ -618,9 +824,14 @@ build_restore_command(const struct ws_config *cfg, struct ws_buf *cmd, struct ws
 	exe[n] = '\0';
 	rc = append_shell_word(cmd, exe);
 	if (rc == WS_OK && cfg->file[0] != '\0') {
+		char abs[PATH_MAX];
+
+		/* the server runs it from its data directory: no relative path */
+		if (realpath(cfg->file, abs) == NULL)
+			return ws_error_set(err, WS_ERR_IO, "could not resolve \"%s\": %m", cfg->file);
 		rc = ws_buf_append_str(cmd, " --config ");
 		if (rc == WS_OK)
-			rc = append_shell_word(cmd, cfg->file);
+			rc = append_shell_word(cmd, abs);
 	}
 	for (size_t i = 0; rc == WS_OK && i < sizeof(carried) / sizeof(carried[0]); i++) {
 		const struct ws_config_value *v = &cfg->values[carried[i]];
@@ -727,6 +938,21 @@ write_pg_manifest(struct ws_archive *a, const char *dir, const struct ws_backup_
 	return rc;
 }
 
+/* --delta over a directory a server may be using would pull files from under it. */
+static int
+refuse_running(const char *pgdata, struct ws_error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/postmaster.pid", pgdata);
+	if (stat(path, &st) == 0)
+		return ws_error_set(err, WS_ERR_EXISTS,
+							"\"%s\" exists: stop the server first (remove the file if no server runs)",
+							path);
+	return WS_OK;
+}
+
 int
 ws_restore_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_restore_options *o,
 			   struct ws_restore_result *res, struct ws_error *err)
@@ -753,6 +979,8 @@ ws_restore_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_
 						  m->label);
 	if (rc == WS_OK)
 		rc = prepare_dir(o->pgdata, o->delta, "data directory", err);
+	if (rc == WS_OK && o->delta)
+		rc = refuse_running(o->pgdata, err);
 	if (rc != WS_OK)
 		goto out;
 	ws_strlcpy(res->label, m->label, sizeof(res->label));

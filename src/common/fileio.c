@@ -85,6 +85,26 @@ ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct w
 	return WS_OK;
 }
 
+int
+ws_atomic_pwrite(struct ws_atomic_file *f, const void *data, size_t len, uint64_t offset,
+				 struct ws_error *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = pwrite(f->fd, p, len, (off_t) offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", f->tmp);
+		p += n;
+		len -= (size_t) n;
+		offset += (uint64_t) n;
+	}
+	return WS_OK;
+}
+
 void
 ws_atomic_abort(struct ws_atomic_file *f)
 {

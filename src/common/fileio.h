@@ -9,6 +9,7 @@
 #define WALSHIP_COMMON_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <limits.h>
 #include <sys/types.h>
 
@@ -37,6 +38,9 @@ struct ws_atomic_file {
 int ws_atomic_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err);
 int ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct ws_error *err);
 int ws_atomic_commit(struct ws_atomic_file *f, struct ws_error *err);
+/* Write at offset: pieces of one file written by several threads. */
+int ws_atomic_pwrite(struct ws_atomic_file *f, const void *data, size_t len, uint64_t offset,
+					 struct ws_error *err);
 void ws_atomic_abort(struct ws_atomic_file *f);
 
 int ws_write_file_atomic(const char *path, const void *data, size_t len,

@@ -498,7 +498,7 @@ ws_filter_compress_threads(struct ws_filter *f, int threads, struct ws_error *er
 	struct compress_state *st = f->state;
 	size_t ret;
 
-	if (threads < 1 || threads > 64)
+	if (threads < 0 || threads > 64)
 		return ws_error_set(err, WS_ERR_INVALID, "invalid compression thread count %d", threads);
 	if (f->ops != &zstd_compress_ops)
 		return WS_OK;

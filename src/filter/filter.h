@@ -42,9 +42,10 @@ enum ws_compress_type {
 int ws_filter_compress_new(enum ws_compress_type type, int level, struct ws_filter **out,
 						   struct ws_error *err);
 /*
- * Let a zstd compressor use threads worker threads (1 to 64). Its output is
- * the same for any number of them, so a segment pushed twice compresses to
- * the same bytes. Other filters ignore it. Call before the first process.
+ * Let a zstd compressor use threads worker threads (1 to 64), or none (0:
+ * zstd's single-thread mode, whose frames differ). With 1 or more the
+ * output is the same for any number of them. Other filters ignore it.
+ * Call before the first process.
  */
 int ws_filter_compress_threads(struct ws_filter *f, int threads, struct ws_error *err);
 /* Decompression refuses to produce more than max_out bytes (bombs). */

@@ -53,25 +53,34 @@ pg_files=$(grep -c '"Path"' "$WS_TMP/pgm.json")
 ws_files=$(grep -c '^file=f ' "$dir/backup.manifest")
 is "$ws_files" "$pg_files" "walship lists every file PostgreSQL's manifest lists ($pg_files)"
 
-# every file decodes (its object, or its parts in order: files over
-# part-size are stored as <path>.1.ws, <path>.2.ws ...) to the size and
-# SHA-256 the manifest records
-decode_file() {
-	local base=$dir/pg_data/$1 k=1
+# every file decodes to the size and SHA-256 the manifest records: one
+# object, or (over part-size) parts <path>.1.ws, <path>.2.ws ... whose
+# SHA-256 digests, concatenated, hash to the manifest's value
+file_hash() {
+	local base=$dir/pg_data/$1 k=1 digests=
 	if [ -f "$base.ws" ]; then
-		tail -c +49 "$base.ws" | zstd -q -d
+		tail -c +49 "$base.ws" | zstd -q -d | sha256sum | cut -c1-64
 		return
 	fi
 	while [ -f "$base.$k.ws" ]; do
-		tail -c +49 "$base.$k.ws" | zstd -q -d
+		digests+=$(tail -c +49 "$base.$k.ws" | zstd -q -d | sha256sum | cut -c1-64)
 		k=$((k + 1))
 	done
+	perl -e 'print pack("H*", $ARGV[0])' "$digests" | sha256sum | cut -c1-64
+}
+file_size() {
+	local base=$dir/pg_data/$1
+	if [ -f "$base.ws" ]; then
+		tail -c +49 "$base.ws" | zstd -q -d | wc -c
+	else
+		for f in "$base".[0-9]*.ws; do tail -c +49 "$f" | zstd -q -d; done | wc -c
+	fi
 }
 bad=0
 while IFS=' ' read -r kind mode mtime size stored sha path; do
 	[ "$kind" = "file=f" ] || continue
-	got=$(decode_file "$path" | sha256sum | cut -d' ' -f1)
-	gotsize=$(decode_file "$path" | wc -c)
+	got=$(file_hash "$path")
+	gotsize=$(file_size "$path")
 	[ "$got" = "$sha" ] && [ "$gotsize" = "$size" ] || { bad=$((bad + 1)); diag "$path: $got/$gotsize vs $sha/$size"; }
 done <"$dir/backup.manifest"
 is "$bad" 0 "every file decodes to its recorded size and SHA-256"
@@ -86,6 +95,17 @@ ok "the last WAL segment of the backup is archived" -- \
 	test -f "$repo/main/archive/15-1/${wal_stop:0:16}/$wal_stop.ws"
 bg_wait load 60; is "$RC" 0 "pgbench ran through the backup"
 
+note "two backups at once"
+bg_start b1 walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint fast
+bg_start b2 walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint fast
+bg_wait b1 120; rc1=$RC
+bg_wait b2 120; rc2=$RC
+is "$rc1 $rc2" "0 0" "two backups started together both succeed"
+l1=$(sed -n 's/^backup \([0-9F_-]*\):.*/\1/p' "$WS_TMP/b1.out")
+l2=$(sed -n 's/^backup \([0-9F_-]*\):.*/\1/p' "$WS_TMP/b2.out")
+isnt "$l1" "$l2" "with labels of their own ($l1, $l2)"
+expect_exit 0 "verify checks them both" -- walship_as_pg --config "$WS_TMP/ws.conf" verify
+
 note "archiving broken"
 pg_conf primary "archive_command = 'false'"
 pg_reload primary || die "reload failed"
@@ -97,7 +117,7 @@ isnt "$RC" 0 "backup fails when WAL is not archived"
 like "$ERR" 'did not reach the repository within archive-timeout \(3 s\)' "the error says why"
 cmp_ok $((SECONDS - start)) -lt 30 "and does so within seconds, not an hour"
 n=$(find "$repo/main/backup" -name backup.manifest | wc -l)
-is "$n" 1 "the failed backup left no manifest: only the first is restorable"
+is "$n" 3 "the failed backup left no manifest: only the first three are restorable"
 
 note "info lists backups"
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" info
@@ -106,7 +126,7 @@ like "$OUT" "^    backup $label \\(full\\): .* LSN [0-9A-F]+/[0-9A-F]+ to [0-9A-
 like "$OUT" "^    backup [0-9]{8}-[0-9]{6}F: incomplete" "info shows the failed backup as incomplete"
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" info --json
 like "$OUT" "\"backups\":\\[\\{\"label\":\"$label\",\"type\":\"full\"" "info --json lists the backup"
-like "$OUT" '"incomplete_backups":\["[0-9]{8}-[0-9]{6}F"\]' "info --json lists the incomplete one"
+like "$OUT" '"incomplete_backups":\["[0-9]{8}-[0-9]{6}F(_[0-9]+)?"\]' "info --json lists the incomplete one"
 if command -v python3 >/dev/null; then
 	ok "info --json is valid JSON" -- python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$OUT"
 fi

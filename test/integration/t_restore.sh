@@ -109,6 +109,11 @@ expect_exit 2 "bad target time" -- walship_as_pg --config "$WS_TMP/ws.conf" rest
 	--pgdata "$WS_TMP/x" --target-time 'yesterday'
 
 note "--delta"
+as_pg sh -c "echo 12345 > '$WS_TMP/r_all/postmaster.pid'"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" restore --pgdata "$WS_TMP/r_all" --delta --set "$label"
+isnt "$RC" 0 "--delta refuses a directory with postmaster.pid (a server may run there)"
+like "$ERR" 'postmaster.pid" exists: stop the server first' "and says why"
+as_pg rm -f "$WS_TMP/r_all/postmaster.pid"
 as_pg sh -c "echo junk >> '$WS_TMP/r_all/PG_VERSION'; echo extra > '$WS_TMP/r_all/extra.file'"
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" restore --pgdata "$WS_TMP/r_all" --delta --set "$label"
 is "$RC" 0 "restore --delta over the old directory" || show_run

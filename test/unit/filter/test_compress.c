@@ -442,9 +442,10 @@ test_levels(void **state)
 	assert_int_equal(ws_filter_compress_new(WS_COMPRESS_ZSTD, 1, &f, &err), WS_OK);
 	ws_filter_free(f);
 	assert_int_equal(ws_filter_compress_new(WS_COMPRESS_ZSTD, 19, &f, &err), WS_OK);
-	/* worker threads: 1 to 64 */
-	assert_int_equal(ws_filter_compress_threads(f, 0, &err), WS_ERR_INVALID);
-	assert_string_equal(err.message, "invalid compression thread count 0");
+	/* worker threads: 0 (none) to 64 */
+	assert_int_equal(ws_filter_compress_threads(f, -1, &err), WS_ERR_INVALID);
+	assert_string_equal(err.message, "invalid compression thread count -1");
+	assert_int_equal(ws_filter_compress_threads(f, 0, &err), WS_OK);
 	assert_int_equal(ws_filter_compress_threads(f, 65, &err), WS_ERR_INVALID);
 	assert_int_equal(ws_filter_compress_threads(f, 64, &err), WS_OK);
 	ws_filter_free(f);
