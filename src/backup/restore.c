@@ -343,14 +343,21 @@ hash_file(const char *path, uint64_t size, int parts, uint64_t part_size, char h
 struct file_sink {
 	struct ws_atomic_file *file;
 	uint64_t offset;
+	pthread_mutex_t *lock;      /* a file in parts: its writers take turns */
 };
 
 static int
 to_file(const void *data, size_t len, void *arg, struct ws_error *err)
 {
 	struct file_sink *f = arg;
-	int rc = ws_atomic_pwrite(f->file, data, len, f->offset, err);
+	int rc;
 
+	/* writers of one file serialise on its inode lock anyway: wait, don't spin */
+	if (f->lock != NULL)
+		pthread_mutex_lock(f->lock);
+	rc = ws_atomic_pwrite(f->file, data, len, f->offset, err);
+	if (f->lock != NULL)
+		pthread_mutex_unlock(f->lock);
 	f->offset += len;
 	return rc;
 }
@@ -359,11 +366,12 @@ to_file(const void *data, size_t len, void *arg, struct ws_error *err)
 static int
 restore_object(struct ws_archive *a, const char *dir, const struct ws_backup_entry *e, int part,
 			   uint64_t offset, uint64_t expect_size, struct ws_atomic_file *file,
-			   struct ws_buf *scratch, uint8_t digest[32], struct ws_error *err)
+			   pthread_mutex_t *lock, struct ws_buf *scratch, uint8_t digest[32],
+			   struct ws_error *err)
 {
 	char objpath[WS_BACKUP_PATH_MAX + 64];
 	struct ws_object_header header;
-	struct file_sink sink = {file, offset};
+	struct file_sink sink = {file, offset, lock};
 	struct ws_buf obj = *scratch;   /* the thread's buffer: its pages are reused */
 	int rc;
 
@@ -395,7 +403,17 @@ part_range(const struct ws_backup_manifest *m, const struct ws_backup_entry *e, 
 	*len = e->size - *off < m->part_size ? e->size - *off : m->part_size;
 }
 
-/* The file is written: is it the one the manifest names? Then make it visible. */
+/*
+ * global/pg_control is written last and atomically: until it is there the
+ * directory cannot start, so every other file can be written in place.
+ */
+static bool
+is_control(const struct ws_backup_entry *e)
+{
+	return strcmp(e->path, "global/pg_control") == 0;
+}
+
+/* The file is written: is it the one the manifest names? Then keep it. */
 static int
 finish_file(const struct ws_backup_entry *e, int parts, const uint8_t *digests,
 			struct ws_atomic_file *f, struct ws_error *err)
@@ -415,7 +433,7 @@ finish_file(const struct ws_backup_entry *e, int parts, const uint8_t *digests,
 						  "restored bytes are not the file the manifest names (SHA-256 %s, expected %s)",
 						  got, e->sha256);
 	if (rc == WS_OK)
-		rc = ws_atomic_commit(f, err);
+		rc = is_control(e) ? ws_atomic_commit(f, err) : ws_direct_commit(f, err);
 	else
 		ws_atomic_abort(f);
 	if (rc != WS_OK)
@@ -458,14 +476,16 @@ restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
 	}
 	if (parts > 0 && (digests = calloc((size_t) parts, 32)) == NULL)
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
-	if ((rc = ws_atomic_open(dest, (mode_t) e->mode, &f, err)) == WS_OK) {
+	rc = is_control(e) ? ws_atomic_open(dest, (mode_t) e->mode, &f, err)
+		: ws_direct_open(dest, (mode_t) e->mode, &f, err);
+	if (rc == WS_OK) {
 		if (parts == 0)
-			rc = restore_object(a, dir, e, 0, 0, e->size, &f, scratch, digests, err);
+			rc = restore_object(a, dir, e, 0, 0, e->size, &f, NULL, scratch, digests, err);
 		for (int k = 1; rc == WS_OK && k <= parts; k++) {
 			uint64_t off, len;
 
 			part_range(m, e, k, &off, &len);
-			rc = restore_object(a, dir, e, k, off, len, &f, scratch,
+			rc = restore_object(a, dir, e, k, off, len, &f, NULL, scratch,
 								digests + (size_t) (k - 1) * 32, err);
 		}
 		if (rc == WS_OK)
@@ -483,6 +503,7 @@ restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
 /* A file in parts, written by whichever threads take its parts. */
 struct shared_file {
 	struct ws_atomic_file f;
+	pthread_mutex_t write_mutex;    /* see to_file */
 	bool open_failed;
 	bool failed;
 	int remaining;              /* parts not written yet */
@@ -502,7 +523,7 @@ take_unit(struct restorer *r, struct unit *u)
 		const struct ws_backup_entry *e = &r->m->entries[r->next];
 		int parts;
 
-		if (e->type != WS_ENTRY_FILE) {
+		if (e->type != WS_ENTRY_FILE || is_control(e)) {
 			r->next++;
 			continue;
 		}
@@ -552,8 +573,9 @@ restore_part(struct restorer *r, struct ws_archive *a, const struct unit *u,
 			return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
 		}
 		sf->remaining = parts;
+		pthread_mutex_init(&sf->write_mutex, NULL);
 		snprintf(dest, sizeof(dest), "%s/%s", r->opts->pgdata, e->path);
-		if (ws_atomic_open(dest, (mode_t) e->mode, &sf->f, err) != WS_OK) {
+		if (ws_direct_open(dest, (mode_t) e->mode, &sf->f, err) != WS_OK) {
 			sf->open_failed = sf->failed = true;
 			rc = err->status;
 		}
@@ -565,7 +587,8 @@ restore_part(struct restorer *r, struct ws_archive *a, const struct unit *u,
 
 	part_range(r->m, e, u->part, &off, &len);
 	if (rc == WS_OK)
-		rc = restore_object(a, r->dir, e, u->part, off, len, &sf->f, scratch, digest, err);
+		rc = restore_object(a, r->dir, e, u->part, off, len, &sf->f, &sf->write_mutex, scratch,
+							digest, err);
 
 	pthread_mutex_lock(&r->mutex);
 	if (rc == WS_OK)
@@ -580,6 +603,7 @@ restore_part(struct restorer *r, struct ws_archive *a, const struct unit *u,
 		else if (!sf->open_failed)
 			ws_atomic_abort(&sf->f);
 		free(sf->digests);
+		pthread_mutex_destroy(&sf->write_mutex);
 		free(sf);
 		pthread_mutex_lock(&r->mutex);
 		r->shared[u->index] = NULL;
@@ -697,6 +721,7 @@ restore_files(struct restorer *r, struct ws_error *err)
 			continue;
 		if (!r->shared[i]->open_failed)
 			ws_atomic_abort(&r->shared[i]->f);
+		pthread_mutex_destroy(&r->shared[i]->write_mutex);
 		free(r->shared[i]->digests);
 		free(r->shared[i]);
 	}
@@ -938,6 +963,58 @@ write_pg_manifest(struct ws_archive *a, const char *dir, const struct ws_backup_
 	return rc;
 }
 
+/* Without pg_control a half-restored directory cannot be started by mistake. */
+static int
+unlink_control(const char *pgdata, struct ws_error *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/global/pg_control", pgdata);
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ws_error_set(err, WS_ERR_IO, "could not remove \"%s\": %m", path);
+	return ws_fsync_parent_dir(path, err);
+}
+
+/* Files were written in place: their directories are made durable once. */
+static int
+sync_dirs(const char *pgdata, const struct ws_backup_manifest *m, struct ws_error *err)
+{
+	char path[PATH_MAX];
+	int rc = ws_fsync_dir(pgdata, err);
+
+	for (size_t i = 0; rc == WS_OK && i < m->nentries; i++) {
+		if (m->entries[i].type != WS_ENTRY_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pgdata, m->entries[i].path);
+		rc = ws_fsync_dir(path, err);
+	}
+	return rc;
+}
+
+/* The last file: global/pg_control, atomically. */
+static int
+restore_control(struct ws_archive *a, const char *dir, const char *pgdata,
+				const struct ws_backup_manifest *m, struct ws_restore_result *res,
+				struct ws_error *err)
+{
+	struct ws_buf scratch;
+	bool unchanged;
+	int rc = WS_OK;
+
+	ws_buf_init(&scratch, 0);
+	for (size_t i = 0; rc == WS_OK && i < m->nentries; i++) {
+		if (m->entries[i].type != WS_ENTRY_FILE || !is_control(&m->entries[i]))
+			continue;
+		rc = restore_file(a, dir, pgdata, m, &m->entries[i], false, &scratch, &unchanged, err);
+		if (rc == WS_OK) {
+			res->files++;
+			res->bytes += m->entries[i].size;
+		}
+	}
+	ws_buf_free(&scratch);
+	return rc;
+}
+
 /* --delta over a directory a server may be using would pull files from under it. */
 static int
 refuse_running(const char *pgdata, struct ws_error *err)
@@ -987,6 +1064,8 @@ ws_restore_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_
 	ws_log_info(log, "restore", "restoring backup %s into \"%s\"", m->label, o->pgdata);
 
 	if (o->delta)
+		rc = unlink_control(o->pgdata, err);
+	if (rc == WS_OK && o->delta)
 		rc = sweep_extra(o->pgdata, m, &res->removed, err);
 	if (rc == WS_OK)
 		rc = make_tree(o->pgdata, o, m, err);
@@ -1005,6 +1084,10 @@ ws_restore_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_
 	}
 	if (rc == WS_OK)
 		rc = write_recovery(cfg, o, m, err);
+	if (rc == WS_OK)
+		rc = sync_dirs(o->pgdata, m, err);
+	if (rc == WS_OK)
+		rc = restore_control(&a, r.dir, o->pgdata, m, res, err);
 	if (rc == WS_OK)
 		rc = ws_fsync_dir(o->pgdata, err);
 out:

@@ -86,6 +86,31 @@ ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct w
 }
 
 int
+ws_direct_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err)
+{
+	if (ws_strlcpy(f->path, path, sizeof(f->path)) >= sizeof(f->path))
+		return ws_error_set(err, WS_ERR_INVALID, "file name \"%s\" is too long", path);
+	ws_strlcpy(f->tmp, path, sizeof(f->tmp));
+	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (f->fd < 0)
+		return ws_error_set(err, WS_ERR_IO, "could not create file \"%s\": %m", path);
+	return WS_OK;
+}
+
+int
+ws_direct_commit(struct ws_atomic_file *f, struct ws_error *err)
+{
+	int rc = WS_OK;
+
+	if (fsync(f->fd) != 0)
+		rc = ws_error_set(err, WS_ERR_IO, "could not fsync file \"%s\": %m", f->path);
+	if (close(f->fd) != 0 && rc == WS_OK)
+		rc = ws_error_set(err, WS_ERR_IO, "could not close file \"%s\": %m", f->path);
+	f->fd = -1;
+	return rc;
+}
+
+int
 ws_atomic_pwrite(struct ws_atomic_file *f, const void *data, size_t len, uint64_t offset,
 				 struct ws_error *err)
 {

@@ -38,6 +38,15 @@ struct ws_atomic_file {
 int ws_atomic_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err);
 int ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct ws_error *err);
 int ws_atomic_commit(struct ws_atomic_file *f, struct ws_error *err);
+/*
+ * The same file handle written in place: for a whole tree that is not
+ * usable until its last file is in (a restore writes global/pg_control
+ * atomically, last). Commit fsyncs and closes; the directory is the
+ * caller's to fsync, once. Abort removes the file.
+ */
+int ws_direct_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err);
+int ws_direct_commit(struct ws_atomic_file *f, struct ws_error *err);
+
 /* Write at offset: pieces of one file written by several threads. */
 int ws_atomic_pwrite(struct ws_atomic_file *f, const void *data, size_t len, uint64_t offset,
 					 struct ws_error *err);

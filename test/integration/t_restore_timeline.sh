@@ -59,7 +59,8 @@ t1=$(pg_sql primary "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-
 sleep 1.1
 pg_sql primary "INSERT INTO t VALUES (3, 1)" >/dev/null
 lsn=$(pg_sql primary "SELECT pg_current_wal_insert_lsn()")
-wait_until 30 -- test "$(pg_sql sb "SELECT pg_last_wal_replay_lsn() >= '$lsn'" 2>/dev/null)" = t ||
+_replayed() { [ "$(pg_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$2'" 2>/dev/null)" = t ]; }
+wait_until 30 -- _replayed sb "$lsn" ||
 	fail "standby did not replay"
 expect_exit 0 "the timeline 1 WAL is archived" -- walship_as_pg --config "$WS_TMP/ws.conf" check
 pg_stop primary

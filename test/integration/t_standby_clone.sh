@@ -91,7 +91,8 @@ run_cmd walship_as_pg --config "$WS_TMP/ws.conf" restore --pgdata "$WS_TMP/r_sb"
 is "$RC" 0 "restore the standby's backup" || show_run
 ok "pg_verifybackup accepts it" -- as_pg "$PG_BINDIR/pg_verifybackup" -q -n "$WS_TMP/r_sb"
 pg_adopt r_sb "$WS_TMP/r_sb" "archive_mode = off" || die "r_sb did not start"
-wait_until 60 -- test "$(pg_sql r_sb "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ||
+_not_in_recovery() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
+wait_until 60 -- _not_in_recovery r_sb ||
 	fail "r_sb did not finish recovery"
 is "$(pg_sql r_sb "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" "1,2,3" \
 	"it holds what the standby had replayed"
