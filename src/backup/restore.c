@@ -226,6 +226,31 @@ make_link(const char *pgdata, const struct ws_restore_options *o, const struct w
 }
 
 /*
+ * Every file (but pg_control, written last) is created here, on one
+ * thread: creating takes its directory's lock exclusively, and the
+ * restore threads then only open what exists instead of contending for it.
+ */
+static int
+precreate_files(const char *pgdata, const struct ws_backup_manifest *m, struct ws_error *err)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < m->nentries; i++) {
+		const struct ws_backup_entry *e = &m->entries[i];
+		int fd;
+
+		if (e->type != WS_ENTRY_FILE || strcmp(e->path, "global/pg_control") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pgdata, e->path);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, (mode_t) e->mode);
+		if (fd < 0)
+			return ws_error_set(err, WS_ERR_IO, "could not create file \"%s\": %m", path);
+		close(fd);
+	}
+	return WS_OK;
+}
+
+/*
  * PostgreSQL sends the tablespaces before base.tar, so their directories
  * come before the pg_tblspc links they live behind: links first.
  */
@@ -258,7 +283,7 @@ make_tree(const char *pgdata, const struct ws_restore_options *o, const struct w
 		if (chmod(path, (mode_t) e->mode) != 0)
 			return ws_error_set(err, WS_ERR_IO, "could not set permissions of \"%s\": %m", path);
 	}
-	return WS_OK;
+	return precreate_files(pgdata, m, err);
 }
 
 /* ---- files ---- */
@@ -477,7 +502,7 @@ restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
 	if (parts > 0 && (digests = calloc((size_t) parts, 32)) == NULL)
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
 	rc = is_control(e) ? ws_atomic_open(dest, (mode_t) e->mode, &f, err)
-		: ws_direct_open(dest, (mode_t) e->mode, &f, err);
+		: ws_direct_open(dest, (mode_t) e->mode, false, &f, err);
 	if (rc == WS_OK) {
 		if (parts == 0)
 			rc = restore_object(a, dir, e, 0, 0, e->size, &f, NULL, scratch, digests, err);
@@ -575,7 +600,7 @@ restore_part(struct restorer *r, struct ws_archive *a, const struct unit *u,
 		sf->remaining = parts;
 		pthread_mutex_init(&sf->write_mutex, NULL);
 		snprintf(dest, sizeof(dest), "%s/%s", r->opts->pgdata, e->path);
-		if (ws_direct_open(dest, (mode_t) e->mode, &sf->f, err) != WS_OK) {
+		if (ws_direct_open(dest, (mode_t) e->mode, false, &sf->f, err) != WS_OK) {
 			sf->open_failed = sf->failed = true;
 			rc = err->status;
 		}

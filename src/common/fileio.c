@@ -86,12 +86,13 @@ ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct w
 }
 
 int
-ws_direct_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err)
+ws_direct_open(const char *path, mode_t mode, bool create, struct ws_atomic_file *f,
+			   struct ws_error *err)
 {
 	if (ws_strlcpy(f->path, path, sizeof(f->path)) >= sizeof(f->path))
 		return ws_error_set(err, WS_ERR_INVALID, "file name \"%s\" is too long", path);
 	ws_strlcpy(f->tmp, path, sizeof(f->tmp));
-	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	f->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), mode);
 	if (f->fd < 0)
 		return ws_error_set(err, WS_ERR_IO, "could not create file \"%s\": %m", path);
 	return WS_OK;

@@ -8,6 +8,7 @@
 #ifndef WALSHIP_COMMON_FILEIO_H
 #define WALSHIP_COMMON_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <limits.h>
@@ -44,7 +45,12 @@ int ws_atomic_commit(struct ws_atomic_file *f, struct ws_error *err);
  * atomically, last). Commit fsyncs and closes; the directory is the
  * caller's to fsync, once. Abort removes the file.
  */
-int ws_direct_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err);
+/*
+ * Without create the file must exist: opening it then takes only a shared
+ * lock on its directory, where O_CREAT takes it exclusively.
+ */
+int ws_direct_open(const char *path, mode_t mode, bool create, struct ws_atomic_file *f,
+				   struct ws_error *err);
 int ws_direct_commit(struct ws_atomic_file *f, struct ws_error *err);
 
 /* Write at offset: pieces of one file written by several threads. */
