@@ -40,21 +40,40 @@ valid_slot_name(const char *s)
 }
 
 static int
-create_slot(struct ws_cmd_ctx *ctx, const char *slot)
+create_slot(struct ws_cmd_ctx *ctx, const char *slot, bool *created)
 {
 	struct ws_pg_conn *conn = NULL;
-	bool created = false;
 	int rc;
 
 	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
 					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &ctx->err);
 	if (rc == WS_OK)
-		rc = ws_pg_ensure_physical_slot(conn, slot, &created, &ctx->err);
+		rc = ws_pg_ensure_physical_slot(conn, slot, created, &ctx->err);
 	if (rc == WS_OK)
 		ws_log_info(ctx->log, "standby", "replication slot \"%s\" %s", slot,
-					created ? "created" : "already exists: using it");
+					*created ? "created" : "already exists: using it");
 	ws_pg_close(conn);
 	return rc;
+}
+
+/*
+ * The clone failed: a slot made for it would hold WAL on the primary for a
+ * standby that does not exist. One that was there before stays.
+ */
+static void
+drop_created_slot(struct ws_cmd_ctx *ctx, const char *slot)
+{
+	struct ws_pg_conn *conn = NULL;
+	struct ws_error err;
+
+	if (ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
+					  (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &err) == WS_OK &&
+		ws_pg_drop_slot(conn, slot, &err) == WS_OK)
+		ws_log_info(ctx->log, "standby", "replication slot \"%s\" dropped: the clone failed", slot);
+	else
+		ws_log_warn(ctx->log, "standby", "the clone failed and slot \"%s\" stays on the primary: %s",
+					slot, err.message);
+	ws_pg_close(conn);
 }
 
 static int
@@ -70,6 +89,7 @@ run_standby(struct ws_cmd_ctx *ctx)
 	struct ws_buf conninfo;
 	char maps[8192] = "";
 	bool from_primary = from == NULL || strcmp(from, "primary") == 0;
+	bool slot_created = false;
 	int rc = WS_OK;
 
 	if (strcmp(ctx->argv[0], "clone") != 0)
@@ -117,7 +137,7 @@ run_standby(struct ws_cmd_ctx *ctx)
 
 	/* the slot first: WAL the standby needs is kept from now on */
 	if (ws_cmd_flag(ctx, "create-slot"))
-		rc = create_slot(ctx, slot);
+		rc = create_slot(ctx, slot, &slot_created);
 	if (rc == WS_OK && from_primary) {
 		rc = ws_backup_run(ctx->cfg, ctx->log, &bo, &m, &ctx->err);
 		if (rc == WS_OK) {
@@ -130,6 +150,8 @@ run_standby(struct ws_cmd_ctx *ctx)
 	if (rc == WS_OK)
 		fprintf(ctx->out, "standby ready in %s from backup %s: start it with pg_ctl start\n",
 				o.pgdata, res.label);
+	else if (slot_created)
+		drop_created_slot(ctx, slot);
 	ws_backup_manifest_free(&m);
 	ws_buf_free(&conninfo);
 	if (rc == WS_ERR_INVALID)

@@ -344,3 +344,18 @@ ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *crea
 	*created = true;
 	return WS_OK;
 }
+
+int
+ws_pg_drop_slot(struct ws_pg_conn *conn, const char *name, struct ws_error *err)
+{
+	const char *params[] = {name};
+	struct ws_pg_result res;
+	int rc;
+
+	rc = ws_pg_query(conn, "SELECT pg_catalog.pg_drop_replication_slot($1)", 1, params, &res, err);
+	if (rc != WS_OK)
+		return ws_error_prefix(err, "could not drop replication slot \"%s\" on %s", name,
+							   ws_pg_target(conn));
+	ws_pg_result_free(&res);
+	return WS_OK;
+}

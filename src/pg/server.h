@@ -90,6 +90,9 @@ struct ws_pg_archiver_status {
 int ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *created,
 							   struct ws_error *err);
 
+/* Drop a replication slot (one that is not active). */
+int ws_pg_drop_slot(struct ws_pg_conn *conn, const char *name, struct ws_error *err);
+
 int ws_pg_archiver_status(struct ws_pg_conn *conn, struct ws_pg_archiver_status *st,
 						  struct ws_error *err);
 

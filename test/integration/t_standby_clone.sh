@@ -74,6 +74,11 @@ expect_exit 2 "bad slot name" -- walship_as_pg --config "$WS_TMP/ws.conf" standb
 expect_exit 2 "--create-slot without --slot" -- walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/x" --create-slot
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/s1" --from repo
 isnt "$RC" 0 "cloning into a running standby's directory is refused"
+run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP/s1" --from repo \
+	--slot doomed --create-slot
+isnt "$RC" 0 "a clone that fails after creating its slot fails"
+is "$(pg_sql primary "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'doomed'")" 0 \
+	"and drops the slot it created, which would hold WAL for nobody"
 
 note "backup from the standby"
 sed "s|^pg-conninfo = .*|pg-conninfo = \"$(pg_conninfo s1)\";|" "$WS_TMP/ws.conf" >"$WS_TMP/standby.conf"
