@@ -1,0 +1,31 @@
+/*
+ * restore_int.h — the parts of walship restore, for restore.c
+ *
+ * Private to src/backup: restore.c chooses the backup and prepares the
+ * directories, restore_files.c writes the files, recovery.c the settings.
+ */
+#ifndef WALSHIP_BACKUP_RESTORE_INT_H
+#define WALSHIP_BACKUP_RESTORE_INT_H
+
+#include "archive/archive.h"
+#include "backup/manifest.h"
+#include "backup/restore.h"
+
+/*
+ * Every file of m but global/pg_control into o->pgdata, with process-max
+ * threads (a file's parts on any of them), each checked against m.
+ */
+int ws_restore_files(const struct ws_config *cfg, struct ws_log *log,
+					 const struct ws_restore_options *o, const struct ws_backup_manifest *m,
+					 const char *dir, struct ws_restore_result *res, struct ws_error *err);
+
+/* global/pg_control, last and atomically: until then the directory cannot start. */
+int ws_restore_control(struct ws_archive *a, const char *dir, const char *pgdata,
+					   const struct ws_backup_manifest *m, struct ws_restore_result *res,
+					   struct ws_error *err);
+
+/* restore_command and the recovery target into postgresql.auto.conf, and the signal file. */
+int ws_restore_write_recovery(const struct ws_config *cfg, const struct ws_restore_options *o,
+							  const struct ws_backup_manifest *m, struct ws_error *err);
+
+#endif
