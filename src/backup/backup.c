@@ -2,8 +2,8 @@
  * backup.c — walship backup: BASE_BACKUP into the repository (backup.h)
  */
 #include "backup/backup.h"
+#include "backup/backup_upload.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,65 +16,11 @@
 #include "pg/server.h"
 #include "wal/segment.h"
 
-#define MAX_THREADS 64
 #define POLL_MS 200
-
-/*
- * Larger files go as parts of this size, so memory stays bounded by the
- * queue whatever the size of a relation segment (1 GB).
- */
-#define PART_SIZE ((uint64_t) 32 * 1024 * 1024)
-
-/* A file of the data directory, or one part of it, on its way. */
-struct file_job {
-	size_t index;               /* its manifest entry */
-	int part;                   /* 0: the whole file; else 1, 2, ... */
-	size_t parted;              /* with part > 0: its file in uploader.parted */
-	char path[WS_BACKUP_PATH_MAX];
-	struct ws_buf data;
-	struct file_job *next;
-};
-
-/* The threads that encode and upload files, fed by the stream's parser. */
-struct uploader {
-	pthread_mutex_t mutex;
-	pthread_cond_t has_job;
-	pthread_cond_t has_room;
-	struct file_job *head, *tail;
-	int queued, max_queued;
-	bool done;
-	bool failed;
-	struct ws_error err;
-	const struct ws_config *cfg;
-	struct ws_log *log;
-	const char *dir;
-	struct ws_backup_manifest *m;   /* entries change under mutex */
-	uint64_t stored_bytes;
-	struct parted_file *parted;     /* files stored in parts, under mutex */
-	size_t nparted, cap_parted;
-	/* finished jobs kept with their buffers, so big ones are not faulted in again */
-	pthread_mutex_t spare_mutex;
-	struct file_job *spare;
-	int nspare;
-};
-
-/* The digests of a file's parts, its hash once they are all in. */
-struct parted_file {
-	size_t index;
-	int nparts;
-	uint8_t *digests;           /* nparts * 32 */
-};
-
-struct worker {
-	pthread_t thread;
-	struct uploader *up;
-	struct ws_buf obj;          /* encoded objects, reused: no fresh pages per file */
-	struct ws_archive archive;  /* its own connections to the repository */
-};
 
 /* State of the stream being received. */
 struct receiver {
-	struct uploader *up;
+	struct ws_uploader *up;
 	struct ws_backup_manifest *m;
 	struct ws_tar_parser *tar;
 	char prefix[64];            /* "" for base.tar, "pg_tblspc/<oid>/" */
@@ -111,158 +57,6 @@ ws_backup_object_path(const char *dir, const char *path, int part, char *buf, si
 	return WS_OK;
 }
 
-static void
-job_free(struct file_job *job)
-{
-	if (job != NULL)
-		ws_buf_free(&job->data);
-	free(job);
-}
-
-/* Done with a job: keep it for reuse, up to what the queue can hold. */
-static void
-job_release(struct uploader *up, struct file_job *job)
-{
-	if (job == NULL)
-		return;
-	pthread_mutex_lock(&up->spare_mutex);
-	if (up->nspare < up->max_queued + MAX_THREADS) {
-		job->next = up->spare;
-		up->spare = job;
-		up->nspare++;
-		job = NULL;
-	}
-	pthread_mutex_unlock(&up->spare_mutex);
-	job_free(job);
-}
-
-/* A job with room for size bytes: a spare one if there is. */
-static struct file_job *
-job_get(struct uploader *up, uint64_t size)
-{
-	struct file_job *job;
-
-	pthread_mutex_lock(&up->spare_mutex);
-	job = up->spare;
-	if (job != NULL) {
-		up->spare = job->next;
-		up->nspare--;
-	}
-	pthread_mutex_unlock(&up->spare_mutex);
-	if (job == NULL && (job = calloc(1, sizeof(*job))) == NULL)
-		return NULL;
-	ws_buf_reset(&job->data);
-	job->data.max = (size_t) size;
-	job->next = NULL;
-	if (size > 0 && ws_buf_reserve(&job->data, (size_t) size) != WS_OK) {
-		job_free(job);
-		return NULL;
-	}
-	return job;
-}
-
-static int
-upload(struct worker *w, struct file_job *job, char sha_hex[65], uint8_t digest[32],
-	   uint64_t *stored, struct ws_error *err)
-{
-	const struct ws_storage_write_opts opts = {.no_overwrite = false};
-	struct ws_object_header header;
-	char objpath[WS_BACKUP_PATH_MAX + 128];
-	struct ws_buf *obj = &w->obj;
-	int rc;
-
-	if (ws_backup_object_path(w->up->dir, job->path, job->part, objpath, sizeof(objpath), err) != WS_OK)
-		return err->status;
-	ws_buf_reset(obj);
-	obj->max = job->data.len + job->data.len / 8 + 4096;
-	rc = ws_object_encode(job->data.data, job->data.len, &w->archive.params, obj, &header, err);
-	if (rc == WS_OK)
-		rc = ws_storage_put(w->archive.repo, objpath, obj->data, obj->len, &opts, err);
-	if (rc == WS_OK) {
-		ws_sha256_hex(header.sha256, sha_hex);
-		memcpy(digest, header.sha256, 32);
-		*stored = obj->len;
-	} else
-		ws_error_prefix(err, "could not back up file \"%s\"", job->path);
-	return rc;
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct uploader *up = w->up;
-
-	pthread_mutex_lock(&up->mutex);
-	for (;;) {
-		struct file_job *job;
-		struct ws_error err;
-		char sha_hex[65];
-		uint8_t digest[32];
-		uint64_t stored = 0;
-		int rc;
-
-		while (up->head == NULL && !up->done)
-			pthread_cond_wait(&up->has_job, &up->mutex);
-		if (up->head == NULL)
-			break;
-		job = up->head;
-		up->head = job->next;
-		if (up->head == NULL)
-			up->tail = NULL;
-		up->queued--;
-		pthread_cond_signal(&up->has_room);
-		if (up->failed) {
-			job_release(up, job);
-			continue;
-		}
-		pthread_mutex_unlock(&up->mutex);
-		rc = upload(w, job, sha_hex, digest, &stored, &err);
-		pthread_mutex_lock(&up->mutex);
-		if (rc == WS_OK) {
-			struct ws_backup_entry *e = &up->m->entries[job->index];
-
-			if (job->part == 0)
-				memcpy(e->sha256, sha_hex, sizeof(e->sha256));
-			else
-				memcpy(up->parted[job->parted].digests + (size_t) (job->part - 1) * 32, digest, 32);
-			e->stored += stored;
-			up->stored_bytes += stored;
-		} else if (!up->failed) {
-			up->failed = true;
-			up->err = err;
-		}
-		job_release(up, job);
-	}
-	pthread_mutex_unlock(&up->mutex);
-	return NULL;
-}
-
-/* Queue a file; waits while the queue is full. */
-static int
-submit(struct uploader *up, struct file_job *job, struct ws_error *err)
-{
-	pthread_mutex_lock(&up->mutex);
-	while (up->queued >= up->max_queued && !up->failed)
-		pthread_cond_wait(&up->has_room, &up->mutex);
-	if (up->failed) {
-		*err = up->err;
-		pthread_mutex_unlock(&up->mutex);
-		job_release(up, job);
-		return err->status;
-	}
-	job->next = NULL;
-	if (up->tail != NULL)
-		up->tail->next = job;
-	else
-		up->head = job;
-	up->tail = job;
-	up->queued++;
-	pthread_cond_signal(&up->has_job);
-	pthread_mutex_unlock(&up->mutex);
-	return WS_OK;
-}
-
 /* ---- the tar stream ---- */
 
 static int
@@ -279,7 +73,7 @@ entry_path(struct receiver *r, const struct ws_tar_entry *e, char *buf, size_t s
 static int
 new_job(struct receiver *r, const char *path, uint64_t size, struct ws_error *err)
 {
-	struct file_job *job = job_get(r->up, size);
+	struct file_job *job = ws_uploader_job(r->up, size);
 
 	if (job == NULL)
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory for file \"%s\" (%llu bytes)",
@@ -289,51 +83,6 @@ new_job(struct receiver *r, const char *path, uint64_t size, struct ws_error *er
 	job->part = r->part;
 	job->parted = r->parted;
 	r->current = job;
-	return WS_OK;
-}
-
-/* Room for the digests of a file that goes in parts. */
-static int
-add_parted(struct uploader *up, size_t index, uint64_t size, size_t *slot, struct ws_error *err)
-{
-	int nparts = (int) ((size + PART_SIZE - 1) / PART_SIZE);
-	uint8_t *digests = calloc((size_t) nparts, 32);
-	int rc = WS_OK;
-
-	if (digests == NULL)
-		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
-	pthread_mutex_lock(&up->mutex);
-	if (up->nparted == up->cap_parted) {
-		size_t cap = up->cap_parted ? up->cap_parted * 2 : 16;
-		struct parted_file *p = realloc(up->parted, cap * sizeof(*p));
-
-		if (p == NULL)
-			rc = ws_error_set(err, WS_ERR_NOMEM, "out of memory");
-		else {
-			up->parted = p;
-			up->cap_parted = cap;
-		}
-	}
-	if (rc == WS_OK) {
-		up->parted[up->nparted] = (struct parted_file) {index, nparts, digests};
-		*slot = up->nparted++;
-	} else
-		free(digests);
-	pthread_mutex_unlock(&up->mutex);
-	return rc;
-}
-
-/* Once every part is in: each parted file's hash from its parts' digests. */
-static int
-hash_parted(struct uploader *up, struct ws_error *err)
-{
-	for (size_t i = 0; i < up->nparted; i++) {
-		struct parted_file *p = &up->parted[i];
-		int rc = ws_backup_parts_hash(p->digests, p->nparts, up->m->entries[p->index].sha256, err);
-
-		if (rc != WS_OK)
-			return rc;
-	}
 	return WS_OK;
 }
 
@@ -348,17 +97,15 @@ on_begin(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
 		return WS_OK;
 	if ((rc = entry_path(r, e, path, sizeof(path), err)) != WS_OK)
 		return rc;
-	pthread_mutex_lock(&r->up->mutex);
-	rc = ws_backup_manifest_add(r->m, WS_ENTRY_FILE, path, NULL, e->mode, e->mtime, e->size,
-								&r->index, err);
-	pthread_mutex_unlock(&r->up->mutex);
+	rc = ws_uploader_add_entry(r->up, WS_ENTRY_FILE, path, NULL, e->mode, e->mtime, e->size,
+							   &r->index, err);
 	if (rc != WS_OK)
 		return rc;
 	r->file_left = e->size;
-	r->part = e->size > PART_SIZE ? 1 : 0;
-	if (r->part > 0 && (rc = add_parted(r->up, r->index, e->size, &r->parted, err)) != WS_OK)
+	r->part = e->size > WS_BACKUP_PART_SIZE ? 1 : 0;
+	if (r->part > 0 && (rc = ws_uploader_add_parted(r->up, r->index, e->size, &r->parted, err)) != WS_OK)
 		return rc;
-	return new_job(r, path, e->size < PART_SIZE ? e->size : PART_SIZE, err);
+	return new_job(r, path, e->size < WS_BACKUP_PART_SIZE ? e->size : WS_BACKUP_PART_SIZE, err);
 }
 
 static int
@@ -385,11 +132,11 @@ on_data(const void *p, size_t len, void *arg, struct ws_error *err)
 
 			/* this part is full: off it goes, and the next one starts */
 			ws_strlcpy(path, r->current->path, sizeof(path));
-			rc = submit(r->up, r->current, err);
+			rc = ws_uploader_submit(r->up, r->current, err);
 			r->current = NULL;
 			r->part++;
 			if (rc == WS_OK)
-				rc = new_job(r, path, r->file_left < PART_SIZE ? r->file_left : PART_SIZE, err);
+				rc = new_job(r, path, r->file_left < WS_BACKUP_PART_SIZE ? r->file_left : WS_BACKUP_PART_SIZE, err);
 			if (rc != WS_OK)
 				return rc;
 		}
@@ -408,17 +155,15 @@ on_end(const struct ws_tar_entry *e, void *arg, struct ws_error *err)
 	int rc;
 
 	if (e->type == WS_TAR_FILE) {
-		rc = submit(r->up, r->current, err);
+		rc = ws_uploader_submit(r->up, r->current, err);
 		r->current = NULL;
 		return rc;
 	}
 	if ((rc = entry_path(r, e, path, sizeof(path), err)) != WS_OK)
 		return rc;
-	pthread_mutex_lock(&r->up->mutex);
-	rc = ws_backup_manifest_add(r->m, types[e->type], path,
-								e->type == WS_TAR_SYMLINK ? e->link : NULL, e->mode, e->mtime,
-								0, NULL, err);
-	pthread_mutex_unlock(&r->up->mutex);
+	rc = ws_uploader_add_entry(r->up, types[e->type], path,
+							   e->type == WS_TAR_SYMLINK ? e->link : NULL, e->mode, e->mtime, 0,
+							   NULL, err);
 	return rc;
 }
 
@@ -723,48 +468,6 @@ claim_label(struct ws_archive *a, struct ws_backup_manifest *m, char *dir, size_
 /* ---- the whole backup ---- */
 
 static int
-start_workers(const struct ws_config *cfg, struct ws_log *log, struct uploader *up,
-			  struct worker *workers, int n, int *started, struct ws_error *err)
-{
-	*started = 0;
-	for (int i = 0; i < n; i++) {
-		struct worker *w = &workers[i];
-		int rc;
-
-		w->up = up;
-		ws_buf_init(&w->obj, 0);
-		if ((rc = ws_archive_open(cfg, log, &w->archive, err)) != WS_OK)
-			return rc;
-		w->archive.params.threads = 1;  /* the threads are the parallelism */
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			ws_archive_close(&w->archive);
-			return ws_error_set(err, WS_ERR_IO, "could not start a backup thread");
-		}
-		(*started)++;
-	}
-	return WS_OK;
-}
-
-static int
-stop_workers(struct uploader *up, struct worker *workers, int started, struct ws_error *err)
-{
-	pthread_mutex_lock(&up->mutex);
-	up->done = true;
-	pthread_cond_broadcast(&up->has_job);
-	pthread_mutex_unlock(&up->mutex);
-	for (int i = 0; i < started; i++) {
-		pthread_join(workers[i].thread, NULL);
-		ws_archive_close(&workers[i].archive);
-		ws_buf_free(&workers[i].obj);
-	}
-	if (up->failed) {
-		*err = up->err;
-		return err->status;
-	}
-	return WS_OK;
-}
-
-static int
 stream_backup(const struct ws_config *cfg, const struct ws_backup_options *opts,
 			  struct receiver *r, struct ws_backup_manifest *m, struct ws_error *err)
 {
@@ -810,15 +513,13 @@ int
 ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_backup_options *opts,
 			  struct ws_backup_manifest *m, struct ws_error *err)
 {
-	struct worker workers[MAX_THREADS];
 	struct ws_pg_server_info info;
 	const struct ws_stanza_db *db;
-	struct uploader up;
+	struct ws_uploader *up = NULL;
 	struct receiver r;
 	struct ws_archive a;
 	char dir[WS_BACKUP_PATH_MAX];
-	int nthreads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
-	int started = 0;
+	uint64_t stored = 0;
 	int rc, stop_rc;
 
 	ws_backup_manifest_init(m);
@@ -829,7 +530,7 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 		goto out_archive;
 
 	ws_strlcpy(m->type, "full", sizeof(m->type));
-	m->part_size = PART_SIZE;
+	m->part_size = WS_BACKUP_PART_SIZE;
 	m->db_id = db->id;
 	m->system_id = db->system_id;
 	m->pg_version = db->pg_version;
@@ -841,39 +542,27 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 		goto out_archive;
 	ws_log_info(log, "backup", "backup %s started", m->label);
 
-	memset(&up, 0, sizeof(up));
-	pthread_mutex_init(&up.mutex, NULL);
-	pthread_mutex_init(&up.spare_mutex, NULL);
-	pthread_cond_init(&up.has_job, NULL);
-	pthread_cond_init(&up.has_room, NULL);
-	up.max_queued = 2 * nthreads;
-	up.dir = dir;
-	up.m = m;
 	memset(&r, 0, sizeof(r));
-	r.up = &up;
 	r.m = m;
 	r.progress = opts->progress;
 	ws_buf_init(&r.pg_manifest, (size_t) 1 << 30);
 	clock_gettime(CLOCK_MONOTONIC, &r.started);
 	r.last_report = r.started;
 
-	rc = start_workers(cfg, log, &up, workers, nthreads, &started, err);
+	rc = ws_uploader_start(cfg, log, dir, m, (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX), &up, err);
+	r.up = up;
 	if (rc == WS_OK)
 		rc = stream_backup(cfg, opts, &r, m, err);
 	/* when PostgreSQL ended the backup, not when the WAL arrived */
 	m->stop_time = (int64_t) time(NULL);
 	ws_log_info(log, "backup", "stream received after %.2f s", since(&r.started));
 	finish_tar(&r, rc == WS_OK ? err : &(struct ws_error) {0});
-	job_release(&up, r.current);
-	stop_rc = stop_workers(&up, workers, started, rc == WS_OK ? err : &(struct ws_error) {0});
+	if (up != NULL)
+		ws_uploader_release(up, r.current);
+	stop_rc = ws_uploader_finish(up, &stored, rc == WS_OK ? err : &(struct ws_error) {0});
 	if (rc == WS_OK)
 		rc = stop_rc;
-	if (rc == WS_OK)
-		rc = hash_parted(&up, err);
 	ws_log_info(log, "backup", "files stored after %.2f s", since(&r.started));
-	for (size_t i = 0; i < up.nparted; i++)
-		free(up.parted[i].digests);
-	free(up.parted);
 	report_progress(&r, true);
 	if (rc == WS_OK)
 		rc = store_pg_manifest(&a, dir, m, &r.pg_manifest, err);
@@ -888,7 +577,7 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	if (rc == WS_OK) {
 		for (size_t i = 0; i < m->nentries; i++)
 			m->original_bytes += m->entries[i].size;
-		m->stored_bytes = up.stored_bytes + m->pg_manifest_stored;
+		m->stored_bytes = stored + m->pg_manifest_stored;
 		rc = save_manifest(&a, dir, m, err);
 	}
 	if (rc == WS_OK)
@@ -896,16 +585,6 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	else
 		ws_error_prefix(err, "backup %s failed", m->label);
 	ws_buf_free(&r.pg_manifest);
-	while (up.spare != NULL) {
-		struct file_job *next = up.spare->next;
-
-		job_free(up.spare);
-		up.spare = next;
-	}
-	pthread_cond_destroy(&up.has_room);
-	pthread_cond_destroy(&up.has_job);
-	pthread_mutex_destroy(&up.spare_mutex);
-	pthread_mutex_destroy(&up.mutex);
 out_archive:
 	ws_archive_close(&a);
 	return rc;
