@@ -138,6 +138,18 @@ check_segment(const struct ws_stanza_db *db, const char *name, const struct ws_b
 										  data->len, err);
 }
 
+void
+ws_segment_start_note(struct ws_segment_start *s, const void *data, size_t len)
+{
+	size_t keep = sizeof(s->head) - s->headlen;
+
+	if (keep > len)
+		keep = len;
+	memcpy(s->head + s->headlen, data, keep);
+	s->headlen += keep;
+	s->total += len;
+}
+
 int
 ws_archive_verify_segment_head(const struct ws_stanza_db *db, const char *name,
 							   const unsigned char *head, size_t headlen, uint64_t total,

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "storage/storage.h"
+#include "wal/page.h"
 
 /* History and .backup files are small; anything larger is not one. */
 #define WS_SMALL_WAL_FILE_MAX (16 * 1024 * 1024)
@@ -50,6 +51,19 @@ int ws_archive_object_path(const struct ws_archive *a, const struct ws_stanza_db
  */
 int ws_archive_verify_wal(const struct ws_stanza_db *db, const char *name,
 						  const struct ws_buf *data, struct ws_error *err);
+
+/*
+ * The start of a segment as it is decoded piece by piece, for the header
+ * check below, and how many bytes came out in all.
+ */
+struct ws_segment_start {
+	unsigned char head[WS_WAL_LONG_HEADER_SIZE];
+	size_t headlen;
+	uint64_t total;
+};
+
+/* Note len more decoded bytes: the first ones are kept. */
+void ws_segment_start_note(struct ws_segment_start *s, const void *data, size_t len);
 
 /* The same for a segment of total bytes of which head holds the start. */
 int ws_archive_verify_segment_head(const struct ws_stanza_db *db, const char *name,

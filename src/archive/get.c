@@ -40,22 +40,15 @@ ws_archive_fetch_object(struct ws_archive *a, const char *walname, struct ws_buf
 /* Decoded segment bytes go straight to the temp file; the start is kept. */
 struct segment_sink {
 	struct ws_atomic_file file;
-	unsigned char head[WS_WAL_LONG_HEADER_SIZE];
-	size_t headlen;
-	uint64_t total;
+	struct ws_segment_start start;
 };
 
 static int
 to_segment_file(const void *data, size_t len, void *arg, struct ws_error *err)
 {
 	struct segment_sink *s = arg;
-	size_t keep = sizeof(s->head) - s->headlen;
 
-	if (keep > len)
-		keep = len;
-	memcpy(s->head + s->headlen, data, keep);
-	s->headlen += keep;
-	s->total += len;
+	ws_segment_start_note(&s->start, data, len);
 	return ws_atomic_write(&s->file, data, len, err);
 }
 
@@ -78,7 +71,8 @@ restore_segment(struct ws_archive *a, const struct ws_stanza_db *db, const char 
 	rc = ws_object_decode_to(obj->data, obj->len, a->stanza.encrypted ? a->key : NULL,
 							 db->wal_segment_size, to_segment_file, &sink, &header, err);
 	if (rc == WS_OK)
-		rc = ws_archive_verify_segment_head(db, walname, sink.head, sink.headlen, sink.total, err);
+		rc = ws_archive_verify_segment_head(db, walname, sink.start.head, sink.start.headlen,
+											sink.start.total, err);
 	if (rc != WS_OK) {
 		ws_atomic_abort(&sink.file);
 		return rc;

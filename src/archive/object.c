@@ -27,13 +27,6 @@ get_u64le(const uint8_t *p)
 	return v;
 }
 
-void
-ws_sha256_hex(const uint8_t sha[32], char hex[65])
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
-}
-
 static int
 sha256(const void *data, size_t len, uint8_t out[32], struct ws_error *err)
 {

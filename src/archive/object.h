@@ -76,6 +76,4 @@ int ws_object_decode_to(const void *obj, size_t len, const uint8_t *key, size_t 
 int ws_object_decode(const void *obj, size_t len, const uint8_t *key, size_t max_out,
 					 struct ws_buf *out, struct ws_object_header *h, struct ws_error *err);
 
-void ws_sha256_hex(const uint8_t sha[32], char hex[65]);
-
 #endif

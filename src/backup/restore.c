@@ -222,7 +222,7 @@ precreate_files(const char *pgdata, const struct ws_backup_manifest *m, struct w
 		const struct ws_backup_entry *e = &m->entries[i];
 		int fd;
 
-		if (e->type != WS_ENTRY_FILE || strcmp(e->path, "global/pg_control") == 0)
+		if (e->type != WS_ENTRY_FILE || ws_restore_is_control(e))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pgdata, e->path);
 		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, (mode_t) e->mode);
@@ -370,7 +370,7 @@ unlink_control(const char *pgdata, struct ws_error *err)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/global/pg_control", pgdata);
+	snprintf(path, sizeof(path), "%s/" WS_RESTORE_CONTROL_PATH, pgdata);
 	if (unlink(path) != 0 && errno != ENOENT)
 		return ws_error_set(err, WS_ERR_IO, "could not remove \"%s\": %m", path);
 	return ws_fsync_parent_dir(path, err);

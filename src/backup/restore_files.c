@@ -91,17 +91,9 @@ hash_file(const char *path, uint64_t size, int parts, uint64_t part_size, char h
 		in_part += (uint64_t) n;
 		if (rc == WS_OK && parts > 0 && (in_part == part_size || in_part + (uint64_t) part * part_size == size)) {
 			/* a part is complete: its digest, and a fresh hash for the next */
-			char part_hex[65];
-
-			rc = ws_sha256_final(h, part_hex, err);
+			rc = ws_sha256_final_digest(h, digests + (size_t) part * 32, err);
 			ws_sha256_free(h);
 			h = NULL;
-			for (int i = 0; rc == WS_OK && i < 32; i++) {
-				unsigned v;
-
-				sscanf(part_hex + 2 * i, "%2x", &v);
-				digests[(size_t) part * 32 + (size_t) i] = (uint8_t) v;
-			}
 			part++;
 			in_part = 0;
 			if (rc == WS_OK && part < parts)
@@ -182,14 +174,10 @@ part_range(const struct ws_backup_manifest *m, const struct ws_backup_entry *e, 
 	*len = e->size - *off < m->part_size ? e->size - *off : m->part_size;
 }
 
-/*
- * global/pg_control is written last and atomically: until it is there the
- * directory cannot start, so every other file can be written in place.
- */
-static bool
-is_control(const struct ws_backup_entry *e)
+bool
+ws_restore_is_control(const struct ws_backup_entry *e)
 {
-	return strcmp(e->path, "global/pg_control") == 0;
+	return strcmp(e->path, WS_RESTORE_CONTROL_PATH) == 0;
 }
 
 /* The file is written: is it the one the manifest names? Then keep it. */
@@ -212,7 +200,7 @@ finish_file(const struct ws_backup_entry *e, int parts, const uint8_t *digests,
 						  "restored bytes are not the file the manifest names (SHA-256 %s, expected %s)",
 						  got, e->sha256);
 	if (rc == WS_OK)
-		rc = is_control(e) ? ws_atomic_commit(f, err) : ws_direct_commit(f, err);
+		rc = ws_restore_is_control(e) ? ws_atomic_commit(f, err) : ws_direct_commit(f, err);
 	else
 		ws_atomic_abort(f);
 	if (rc != WS_OK)
@@ -255,7 +243,7 @@ restore_file(struct ws_archive *a, const char *dir, const char *pgdata,
 	}
 	if (parts > 0 && (digests = calloc((size_t) parts, 32)) == NULL)
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
-	rc = is_control(e) ? ws_atomic_open(dest, (mode_t) e->mode, &f, err)
+	rc = ws_restore_is_control(e) ? ws_atomic_open(dest, (mode_t) e->mode, &f, err)
 		: ws_direct_open(dest, (mode_t) e->mode, false, &f, err);
 	if (rc == WS_OK) {
 		if (parts == 0)
@@ -302,7 +290,7 @@ take_unit(struct restorer *r, struct unit *u)
 		const struct ws_backup_entry *e = &r->m->entries[r->next];
 		int parts;
 
-		if (e->type != WS_ENTRY_FILE || is_control(e)) {
+		if (e->type != WS_ENTRY_FILE || ws_restore_is_control(e)) {
 			r->next++;
 			continue;
 		}
@@ -526,7 +514,7 @@ ws_restore_control(struct ws_archive *a, const char *dir, const char *pgdata,
 
 	ws_buf_init(&scratch, 0);
 	for (size_t i = 0; rc == WS_OK && i < m->nentries; i++) {
-		if (m->entries[i].type != WS_ENTRY_FILE || !is_control(&m->entries[i]))
+		if (m->entries[i].type != WS_ENTRY_FILE || !ws_restore_is_control(&m->entries[i]))
 			continue;
 		rc = restore_file(a, dir, pgdata, m, &m->entries[i], false, &scratch, &unchanged, err);
 		if (rc == WS_OK) {

@@ -7,9 +7,20 @@
 #ifndef WALSHIP_BACKUP_RESTORE_INT_H
 #define WALSHIP_BACKUP_RESTORE_INT_H
 
+#include <stdbool.h>
+
 #include "archive/archive.h"
 #include "backup/manifest.h"
 #include "backup/restore.h"
+
+/* Where PostgreSQL keeps pg_control, relative to the data directory. */
+#define WS_RESTORE_CONTROL_PATH "global/pg_control"
+
+/*
+ * global/pg_control is written last and atomically: until it is there the
+ * directory cannot start, so every other file can be written in place.
+ */
+bool ws_restore_is_control(const struct ws_backup_entry *e);
 
 /*
  * Every file of m but global/pg_control into o->pgdata, with process-max

@@ -125,24 +125,11 @@ ws_verify_report_free(struct ws_verify_report *rep)
 /* ---- decoding ---- */
 
 /* Decoded bytes are only counted; a segment's first page is kept. */
-struct head_sink {
-	unsigned char head[WS_WAL_LONG_HEADER_SIZE];
-	size_t headlen;
-	uint64_t total;
-};
-
 static int
 to_nowhere(const void *data, size_t len, void *arg, struct ws_error *err)
 {
-	struct head_sink *s = arg;
-	size_t keep = sizeof(s->head) - s->headlen;
-
-	if (keep > len)
-		keep = len;
-	memcpy(s->head + s->headlen, data, keep);
-	s->headlen += keep;
-	s->total += len;
 	(void) err;
+	ws_segment_start_note(arg, data, len);
 	return WS_OK;
 }
 
@@ -178,7 +165,7 @@ check_backup_object(struct ws_archive *a, const char *objpath, uint64_t size, ui
 					size_t plen, struct ws_error *err)
 {
 	struct ws_object_header h;
-	struct head_sink sink;
+	struct ws_segment_start sink;
 	struct ws_error derr;
 	char got[65];
 	int rc;
@@ -338,7 +325,7 @@ check_wal_object(struct ws_archive *a, const struct ws_stanza_db *db, struct wal
 	if (rc != WS_OK)
 		return rc;
 	if (ws_wal_is_segment_name(w->name) || ws_wal_is_partial_name(w->name)) {
-		struct head_sink sink;
+		struct ws_segment_start sink;
 
 		memset(&sink, 0, sizeof(sink));
 		rc = ws_object_decode_to(obj->data, obj->len, key, db->wal_segment_size, to_nowhere,

@@ -78,6 +78,10 @@ int ws_sha256_new(struct ws_sha256 **out, struct ws_error *err);
 int ws_sha256_update(struct ws_sha256 *h, const void *data, size_t len, struct ws_error *err);
 /* hex: 64 lowercase hex digits + NUL. */
 int ws_sha256_final(struct ws_sha256 *h, char hex[65], struct ws_error *err);
+/* The same as the 32-byte digest. */
+int ws_sha256_final_digest(struct ws_sha256 *h, uint8_t digest[32], struct ws_error *err);
+/* A digest as 64 lowercase hex digits + NUL. */
+void ws_sha256_hex(const uint8_t digest[32], char hex[65]);
 void ws_sha256_free(struct ws_sha256 *h);
 
 void ws_filter_free(struct ws_filter *f);

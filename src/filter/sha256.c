@@ -51,25 +51,41 @@ ws_sha256_update(struct ws_sha256 *h, const void *data, size_t len,
 }
 
 int
-ws_sha256_final(struct ws_sha256 *h, char hex[65], struct ws_error *err)
+ws_sha256_final_digest(struct ws_sha256 *h, uint8_t digest[32], struct ws_error *err)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
 	if (h->finished)
 		return ws_error_set(err, WS_ERR_INVALID,
 							"SHA-256 was finished twice");
 	h->finished = true;
-	if (EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen != 32)
+	if (EVP_DigestFinal_ex(h->ctx, digest, &mdlen) != 1 || mdlen != 32)
 		return ws_filter_openssl_error(err, WS_ERR_INVALID,
 									   "could not compute SHA-256");
-	for (unsigned int i = 0; i < mdlen; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0x0f];
+	return WS_OK;
+}
+
+int
+ws_sha256_final(struct ws_sha256 *h, char hex[65], struct ws_error *err)
+{
+	uint8_t digest[32];
+	int rc = ws_sha256_final_digest(h, digest, err);
+
+	if (rc == WS_OK)
+		ws_sha256_hex(digest, hex);
+	return rc;
+}
+
+void
+ws_sha256_hex(const uint8_t digest[32], char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[digest[i] >> 4];
+		hex[2 * i + 1] = digits[digest[i] & 0x0f];
 	}
 	hex[64] = '\0';
-	return WS_OK;
 }
 
 void

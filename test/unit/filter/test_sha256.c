@@ -146,6 +146,28 @@ test_use_after_final(void **state)
 	ws_sha256_free(NULL);
 }
 
+/* the digest form is the same hash, and hex of it is the hex form */
+static void
+test_digest(void **state)
+{
+	struct ws_sha256 *h = NULL;
+	struct ws_error err;
+	uint8_t digest[32];
+	char hex[65];
+
+	(void) state;
+	assert_int_equal(ws_sha256_new(&h, &err), WS_OK);
+	assert_int_equal(ws_sha256_update(h, "abc", 3, &err), WS_OK);
+	assert_int_equal(ws_sha256_final_digest(h, digest, &err), WS_OK);
+	assert_int_equal(digest[0], 0xba);
+	assert_int_equal(digest[31], 0xad);
+	ws_sha256_hex(digest, hex);
+	assert_string_equal(hex, SHA_ABC);
+	assert_int_equal(ws_sha256_final_digest(h, digest, &err), WS_ERR_INVALID);
+	assert_string_equal(err.message, "SHA-256 was finished twice");
+	ws_sha256_free(h);
+}
+
 /* independent hashes do not share state */
 static void
 test_two_at_once(void **state)
@@ -180,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_two_block),
 		cmocka_unit_test(test_million_a),
 		cmocka_unit_test(test_use_after_final),
+		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_two_at_once),
 	};
 
