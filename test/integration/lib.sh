@@ -833,6 +833,38 @@ walship_as_pg() {
 # it to $WS_TMP/NAME, adds recovery.signal, the CONF_LINEs (restore_command,
 # archive_mode = off, ...) and a free port, and starts it; returns once it
 # accepts connections (wait for pg_is_in_recovery() = f for the end of recovery)
+# walship_archiving_primary [CONF_LINE...] — the cluster "primary" archiving
+# through walship into the posix repository $WS_TMP/repo, with stanza "main"
+# created; its configuration is $WS_TMP/ws.conf, the lines given appended.
+# Sets bin (walship as postgres runs it), repo, conninfo and port.
+walship_archiving_primary() {
+	bin=$(walship_pg_bin) || die "no walship binary for postgres"
+	WALSHIP=$bin
+	repo=$WS_TMP/repo
+	{ mkdir -p "$repo" && chown postgres:postgres "$repo"; } || die "no repo"
+	pg_create_primary primary "archive_mode = on" "archive_command = ''"
+	conninfo=$(pg_conninfo primary)
+	port=$(pg_port primary)
+	{
+		echo 'stanza = "main";'
+		echo "pg-conninfo = \"$conninfo\";"
+		echo "repo-path = \"$repo\";"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+		echo 'log-level = "warn";'
+	} >"$WS_TMP/ws.conf"
+	chmod 644 "$WS_TMP/ws.conf"
+	expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
+	pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
+	pg_reload primary || die "reload failed"
+}
+
+# pgbench_init NAME SCALE — pgbench's tables at SCALE in cluster NAME
+pgbench_init() {
+	local out
+	out=$(as_pg "$PG_BINDIR/pgbench" -i -s "$2" -q -h "$WS_TMP" -p "$(pg_port "$1")" -U postgres \
+		postgres 2>&1) || die "pgbench -i failed: $out"
+}
+
 # pg_adopt NAME DIR [SETTING...] — start a data directory another tool wrote
 # (walship restore) as cluster NAME on a fresh port; the settings are
 # appended to its postgresql.conf (e.g. archive_mode = off, so a restored

@@ -61,7 +61,6 @@ run_cmd walship_as_pg --config "$WS_TMP/ws.conf" restore --pgdata "$WS_TMP/r"
 is "$RC" 0 "restore from S3" || show_run
 ok "pg_verifybackup accepts it" -- as_pg "$PG_BINDIR/pg_verifybackup" -q -n "$WS_TMP/r"
 pg_adopt r "$WS_TMP/r" "archive_mode = off" || die "restored cluster did not start"
-_not_in_recovery() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
-wait_until 60 -- _not_in_recovery r || fail "recovery did not end"
+pg_wait_for r "SELECT pg_is_in_recovery()" f 60 || fail "recovery did not end"
 is "$(pg_sql r "SELECT answer FROM t")" 42 "the row written after the backup came back through archive-get"
 is "$(pg_sql r "SELECT sum(abalance) + count(*) FROM pgbench_accounts")" "$want" "pgbench_accounts matches"

@@ -13,27 +13,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_walship
-bin=$(walship_pg_bin) || die "no walship binary for postgres"
-WALSHIP=$bin
-
-repo=$WS_TMP/repo
-{ mkdir -p "$repo" && chown postgres:postgres "$repo"; } || die "no repo"
-pg_create_primary primary "archive_mode = on" "archive_command = ''"
-conninfo=$(pg_conninfo primary)
-port=$(pg_port primary)
-cat >"$WS_TMP/ws.conf" <<EOF2
-stanza = "main";
-pg-conninfo = "$conninfo";
-repo-path = "$repo";
-archive-timeout = 30;
-log-level = "warn";
-EOF2
-chmod 644 "$WS_TMP/ws.conf"
-expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
-pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
-pg_reload primary || die "reload failed"
-out=$(as_pg "$PG_BINDIR/pgbench" -i -s 5 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
-	die "pgbench -i failed: $out"
+walship_archiving_primary "archive-timeout = 30;"
+pgbench_init primary 5
 
 bg_start load as_pg "$PG_BINDIR/pgbench" -n -c 2 -T 5 -h "$WS_TMP" -p "$port" -U postgres postgres
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint fast
@@ -67,7 +48,7 @@ restore_and_count() {
 	ok "$desc: pg_verifybackup accepts the restored directory" -- \
 		as_pg "$PG_BINDIR/pg_verifybackup" -q -n "$dir"
 	pg_adopt "$name" "$dir" "archive_mode = off" || { fail "$desc: start"; return 1; }
-	wait_until 60 -- _not_in_recovery "$name" || { fail "$desc: recovery did not end"; pg_log_tail "$name" 20; return 1; }
+	pg_wait_for "$name" "SELECT pg_is_in_recovery()" f 60 || { fail "$desc: recovery did not end"; return 1; }
 	if [ "$(pg_sql "$name" "SELECT to_regclass('t') IS NULL")" = t ]; then
 		got=none
 	else
@@ -75,7 +56,6 @@ restore_and_count() {
 	fi
 	is "$got" "$want" "$desc: exactly the rows up to the target"
 }
-_not_in_recovery() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
 
 note "point-in-time targets"
 restore_and_count r_time "1" "target time" --target-time "$t_time" --target-action promote

@@ -11,27 +11,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_walship
-bin=$(walship_pg_bin) || die "no walship binary for postgres"
-WALSHIP=$bin
+{ mkdir -p "$WS_TMP/ts1" && chown postgres:postgres "$WS_TMP/ts1"; } || die "no tablespace directory"
+walship_archiving_primary "archive-timeout = 30;"
 
-repo=$WS_TMP/repo
-{ mkdir -p "$repo" "$WS_TMP/ts1" && chown postgres:postgres "$repo" "$WS_TMP/ts1"; } || die "no repo"
-pg_create_primary primary "archive_mode = on" "archive_command = ''"
-conninfo=$(pg_conninfo primary)
-cat >"$WS_TMP/ws.conf" <<EOF2
-stanza = "main";
-pg-conninfo = "$conninfo";
-repo-path = "$repo";
-archive-timeout = 30;
-log-level = "warn";
-EOF2
-chmod 644 "$WS_TMP/ws.conf"
-expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
-pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
-pg_reload primary || die "reload failed"
-
-_not_in_recovery() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
-_streaming() { [ "$(pg_sql primary "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null)" = 1 ]; }
 
 note "a tablespace"
 pg_sql primary "CREATE TABLESPACE ts1 LOCATION '$WS_TMP/ts1'" >/dev/null
@@ -51,7 +33,7 @@ is "$(readlink "$WS_TMP/sb/pg_tblspc/$oid")" "$WS_TMP/ts_sb" "pg_tblspc/$oid poi
 ok "pg_verifybackup accepts the directory with its mapped tablespace" -- \
 	as_pg "$PG_BINDIR/pg_verifybackup" -q -n "$WS_TMP/sb"
 pg_adopt sb "$WS_TMP/sb" "archive_mode = on" || die "standby did not start"
-wait_until 30 -- _streaming || fail "the standby does not stream"
+pg_wait_for primary "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1 30 || fail "the standby does not stream"
 
 pg_sql primary "INSERT INTO t VALUES (2, 1)" >/dev/null
 sleep 1.1
@@ -59,13 +41,12 @@ t1=$(pg_sql primary "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-
 sleep 1.1
 pg_sql primary "INSERT INTO t VALUES (3, 1)" >/dev/null
 lsn=$(pg_sql primary "SELECT pg_current_wal_insert_lsn()")
-_replayed() { [ "$(pg_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$2'" 2>/dev/null)" = t ]; }
-wait_until 30 -- _replayed sb "$lsn" ||
+pg_wait_for sb "SELECT pg_last_wal_replay_lsn() >= '$lsn'" t 30 ||
 	fail "standby did not replay"
 expect_exit 0 "the timeline 1 WAL is archived" -- walship_as_pg --config "$WS_TMP/ws.conf" check
 pg_stop primary
 out=$(as_pg "$PG_BINDIR/pg_ctl" -D "$WS_TMP/sb" -w promote 2>&1) || fail "promote failed: $out"
-wait_until 30 -- _not_in_recovery sb || fail "sb did not leave recovery"
+pg_wait_for sb "SELECT pg_is_in_recovery()" f 30 || fail "sb did not leave recovery"
 is "$(pg_sql sb "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")" 00000002 "the promoted standby is on timeline 2"
 pg_sql sb "INSERT INTO t VALUES (4, 2)" >/dev/null
 pg_conf sb "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
@@ -84,7 +65,7 @@ restore_count() {
 		--tablespace-map "$oid=$WS_TMP/ts_$name" "$@"
 	is "$RC" 0 "$desc: restore" || { show_run; return 1; }
 	pg_adopt "$name" "$WS_TMP/$name" "archive_mode = off" || { fail "$desc: start"; return 1; }
-	wait_until 60 -- _not_in_recovery "$name" || { fail "$desc: recovery did not end"; pg_log_tail "$name" 20; return 1; }
+	pg_wait_for "$name" "SELECT pg_is_in_recovery()" f 60 || { fail "$desc: recovery did not end"; return 1; }
 	got=$(pg_sql "$name" "SELECT string_agg(id || ':' || tl, ',' ORDER BY id) FROM t")
 	is "$got" "$want" "$desc"
 }

@@ -10,30 +10,13 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_walship
-bin=$(walship_pg_bin) || die "no walship binary for postgres"
-WALSHIP=$bin
-
-repo=$WS_TMP/repo
-{ mkdir -p "$repo" && chown postgres:postgres "$repo"; } || die "no repo"
-pg_create_primary primary "archive_mode = on" "archive_command = ''"
-conninfo=$(pg_conninfo primary)
-cat >"$WS_TMP/ws.conf" <<EOF2
-stanza = "main";
-pg-conninfo = "$conninfo";
-repo-path = "$repo";
-log-level = "warn";
-EOF2
-chmod 644 "$WS_TMP/ws.conf"
-expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
-pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
-pg_reload primary || die "reload failed"
+walship_archiving_primary
 pg_sql primary "CREATE TABLE t (id int); INSERT INTO t VALUES (1)" >/dev/null
 
+# _streaming NAME — until the primary shows NAME streaming
 _streaming() {
-	[ "$(pg_sql primary "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$1' AND state = 'streaming'" 2>/dev/null)" = 1 ]
-}
-_replayed() {
-	[ "$(pg_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$2'::pg_lsn" 2>/dev/null)" = t ]
+	pg_wait_for primary "SELECT count(*) FROM pg_stat_replication
+		WHERE application_name = '$1' AND state = 'streaming'" 1 30
 }
 
 note "clone from the primary, with a slot"
@@ -45,7 +28,7 @@ ok "standby.signal is there" -- test -f "$WS_TMP/s1/standby.signal"
 is "$(pg_sql primary "SELECT slot_type FROM pg_replication_slots WHERE slot_name = 's1_slot'")" \
 	physical "the physical slot was created on the primary"
 pg_adopt s1 "$WS_TMP/s1" || die "standby s1 did not start"
-wait_until 30 -- _streaming s1 || fail "s1 does not stream"
+_streaming s1 || fail "s1 does not stream"
 is "$(pg_sql primary "SELECT state FROM pg_stat_replication WHERE application_name = 's1'")" \
 	streaming "pg_stat_replication shows s1 streaming"
 is "$(pg_sql primary "SELECT active FROM pg_replication_slots WHERE slot_name = 's1_slot'")" t \
@@ -57,12 +40,12 @@ run_cmd walship_as_pg --config "$WS_TMP/ws.conf" standby clone --pgdata "$WS_TMP
 	--from repo --application-name s2
 is "$RC" 0 "standby clone --from repo" || show_run
 pg_adopt s2 "$WS_TMP/s2" || die "standby s2 did not start"
-wait_until 30 -- _streaming s2 || fail "s2 does not stream"
+_streaming s2 || fail "s2 does not stream"
 
 pg_sql primary "INSERT INTO t VALUES (2)" >/dev/null
 lsn=$(pg_sql primary "SELECT pg_current_wal_insert_lsn()")
 for s in s1 s2; do
-	wait_until 30 -- _replayed "$s" "$lsn" || fail "$s did not replay $lsn"
+	pg_wait_for "$s" "SELECT pg_last_wal_replay_lsn() >= '$lsn'" t 30 || fail "$s did not replay $lsn"
 	is "$(pg_sql "$s" "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" "1,2" \
 		"a row written on the primary after the clone appears on $s"
 done
@@ -85,7 +68,7 @@ sed "s|^pg-conninfo = .*|pg-conninfo = \"$(pg_conninfo s1)\";|" "$WS_TMP/ws.conf
 chmod 644 "$WS_TMP/standby.conf"
 pg_sql primary "INSERT INTO t VALUES (3)" >/dev/null
 lsn=$(pg_sql primary "SELECT pg_current_wal_insert_lsn()")
-wait_until 30 -- _replayed s1 "$lsn" || fail "s1 did not replay $lsn"
+pg_wait_for s1 "SELECT pg_last_wal_replay_lsn() >= '$lsn'" t 30 || fail "s1 did not replay $lsn"
 run_cmd walship_as_pg --config "$WS_TMP/standby.conf" backup --from-standby --primary-conninfo "$conninfo"
 is "$RC" 0 "backup --from-standby" || show_run
 label=$(sed -n 's/^backup \([0-9F_-]*\):.*/\1/p' <<<"$OUT")
@@ -96,8 +79,7 @@ run_cmd walship_as_pg --config "$WS_TMP/ws.conf" restore --pgdata "$WS_TMP/r_sb"
 is "$RC" 0 "restore the standby's backup" || show_run
 ok "pg_verifybackup accepts it" -- as_pg "$PG_BINDIR/pg_verifybackup" -q -n "$WS_TMP/r_sb"
 pg_adopt r_sb "$WS_TMP/r_sb" "archive_mode = off" || die "r_sb did not start"
-_not_in_recovery() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
-wait_until 60 -- _not_in_recovery r_sb ||
+pg_wait_for r_sb "SELECT pg_is_in_recovery()" f 60 ||
 	fail "r_sb did not finish recovery"
 is "$(pg_sql r_sb "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")" "1,2,3" \
 	"it holds what the standby had replayed"

@@ -12,27 +12,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_walship
-bin=$(walship_pg_bin) || die "no walship binary for postgres"
-WALSHIP=$bin
-
-repo=$WS_TMP/repo
-{ mkdir -p "$repo" && chown postgres:postgres "$repo"; } || die "no repo"
-pg_create_primary primary "archive_mode = on" "archive_command = ''"
-conninfo=$(pg_conninfo primary)
-port=$(pg_port primary)
-cat >"$WS_TMP/ws.conf" <<EOF2
-stanza = "main";
-pg-conninfo = "$conninfo";
-repo-path = "$repo";
-archive-timeout = 30;
-log-level = "warn";
-EOF2
-chmod 644 "$WS_TMP/ws.conf"
-expect_exit 0 "stanza-create" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
-pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"
-pg_reload primary || die "reload failed"
-out=$(as_pg "$PG_BINDIR/pgbench" -i -s 5 -q -h "$WS_TMP" -p "$port" -U postgres postgres 2>&1) ||
-	die "pgbench -i failed: $out"
+walship_archiving_primary "archive-timeout = 30;"
+pgbench_init primary 5
 
 run_cmd walship_as_pg --config "$WS_TMP/ws.conf" backup --checkpoint fast
 is "$RC" 0 "backup" || show_run
