@@ -1,6 +1,7 @@
 # lib_s3.sh — an s3rver on a free loopback port and an s3cmd configured for
-# it, for the S3 scripts. Sourced after lib.sh; sets endpoint, bucket,
-# have_s3cmd and s3cmd_ (s3cmd with the right flags). Without s3rver the
+# it, for the S3 scripts. Sourced after lib.sh; serves bucket (default
+# walship) and sets s3port, endpoint, have_s3cmd and s3cmd_ (s3cmd with the
+# right flags). Without s3rver the
 # script skips; with CI=true it fails instead.
 #
 #   S3RVER   the s3rver executable (default: s3rver in PATH, then
@@ -29,7 +30,7 @@ if [ -z "$s3rver_bin" ] || [ ! -x "$s3rver_bin" ]; then
 fi
 command -v node >/dev/null 2>&1 || need "S3 tests" "node is not installed"
 
-bucket=walship
+bucket=${bucket:-walship}
 
 # ---------------------------------------------------------------------------
 # s3rver on a free loopback port

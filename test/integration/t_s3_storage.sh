@@ -21,30 +21,6 @@
 bucket=walship-test
 secret='S3rver-sekr1t-4711'
 
-# need WHAT REASON — skip the whole script, or fail it under CI
-need() {
-	if [ "${CI:-}" = true ]; then
-		die "$1: $2"
-	fi
-	skip "$1" "$2"
-	exit 0
-}
-
-# ---------------------------------------------------------------------------
-# tools
-# ---------------------------------------------------------------------------
-
-s3rver_bin=${S3RVER:-}
-if [ -z "$s3rver_bin" ]; then
-	s3rver_bin=$(command -v s3rver 2>/dev/null || true)
-	[ -z "$s3rver_bin" ] && [ -x "$WS_TOP/node_modules/.bin/s3rver" ] &&
-		s3rver_bin=$WS_TOP/node_modules/.bin/s3rver
-fi
-if [ -z "$s3rver_bin" ] || [ ! -x "$s3rver_bin" ]; then
-	need "S3 storage tests" "s3rver is not installed (npm install s3rver@3, or set S3RVER)"
-fi
-command -v node >/dev/null 2>&1 || need "S3 storage tests" "node is not installed"
-
 client=${S3_CLIENT:-}
 if [ -z "$client" ]; then
 	client=$WS_TMP/s3_client
@@ -57,25 +33,13 @@ fi
 [ -x "$client" ] || die "s3_client not found at $client"
 
 # ---------------------------------------------------------------------------
-# s3rver on a free loopback port
+# s3rver on a free loopback port, bucket walship-test
 # ---------------------------------------------------------------------------
 
-mkdir -p "$WS_TMP/s3data" "$WS_TMP/files"
-# s3rver 3 makes continuation tokens with DES, which Node 17+ only has in
-# OpenSSL's legacy provider
-started=0
-for _ in 1 2 3; do
-	port=$(free_port)
-	bg_start s3rver /usr/bin/env NODE_OPTIONS=--openssl-legacy-provider "$s3rver_bin" \
-		-d "$WS_TMP/s3data" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket"
-	if wait_for_log "$WS_TMP/s3rver.out" "listening on 127\.0\.0\.1:$port" 20; then
-		started=1
-		break
-	fi
-	grep -q EADDRINUSE "$WS_TMP/s3rver.err" "$WS_TMP/s3rver.out" 2>/dev/null || break
-	bg_wait s3rver 5
-done
-[ "$started" -eq 1 ] || die "s3rver did not start: $(tail -n 5 "$WS_TMP/s3rver.err" "$WS_TMP/s3rver.out" 2>&1)"
+# shellcheck source=lib_s3.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_s3.sh"
+port=$s3port
+mkdir -p "$WS_TMP/files"
 log=$WS_TMP/s3rver.out
 
 export WS_S3_ENDPOINT=127.0.0.1:$port WS_S3_BUCKET=$bucket WS_S3_KEY=S3RVER \
