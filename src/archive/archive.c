@@ -109,6 +109,21 @@ ws_archive_close(struct ws_archive *a)
 }
 
 int
+ws_archive_clone(const struct ws_archive *src, const struct ws_config *cfg, struct ws_archive *dst,
+				 struct ws_error *err)
+{
+	int rc;
+
+	*dst = *src;
+	dst->repo = NULL;
+	if (src->params.key != NULL)
+		dst->params.key = dst->key;
+	if ((rc = ws_storage_open_repo(cfg, &dst->repo, err)) != WS_OK)
+		ws_archive_close(dst);
+	return rc;
+}
+
+int
 ws_archive_object_path(const struct ws_archive *a, const struct ws_stanza_db *db,
 					   const char *walname, char *buf, size_t size, struct ws_error *err)
 {

@@ -36,6 +36,14 @@ int ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_a
 					struct ws_error *err);
 void ws_archive_close(struct ws_archive *a);
 
+/*
+ * Another thread's handle on the same archive: the stanza and key of src
+ * (no second stanza.info read, no second key derivation), its own
+ * connection to the repository (S3 handles are not shared).
+ */
+int ws_archive_clone(const struct ws_archive *src, const struct ws_config *cfg,
+					 struct ws_archive *dst, struct ws_error *err);
+
 /* Derive the stanza's key from repo-cipher-pass or repo-cipher-key-file. */
 int ws_archive_cipher_key(const struct ws_config *cfg, const struct ws_stanza_info *stanza,
 						  uint8_t key[WS_AES_KEY_LEN], struct ws_error *err);

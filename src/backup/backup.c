@@ -549,7 +549,7 @@ ws_backup_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_b
 	clock_gettime(CLOCK_MONOTONIC, &r.started);
 	r.last_report = r.started;
 
-	rc = ws_uploader_start(cfg, log, dir, m, (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX), &up, err);
+	rc = ws_uploader_start(cfg, &a, dir, m, (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX), &up, err);
 	r.up = up;
 	if (rc == WS_OK)
 		rc = stream_backup(cfg, opts, &r, m, err);

@@ -251,7 +251,7 @@ hash_parted(struct ws_uploader *up, struct ws_error *err)
 }
 
 static int
-start_workers(const struct ws_config *cfg, struct ws_log *log, struct ws_uploader *up,
+start_workers(const struct ws_config *cfg, const struct ws_archive *a, struct ws_uploader *up,
 			  struct worker *workers, int n, int *started, struct ws_error *err)
 {
 	*started = 0;
@@ -261,7 +261,7 @@ start_workers(const struct ws_config *cfg, struct ws_log *log, struct ws_uploade
 
 		w->up = up;
 		ws_buf_init(&w->obj, 0);
-		if ((rc = ws_archive_open(cfg, log, &w->archive, err)) != WS_OK)
+		if ((rc = ws_archive_clone(a, cfg, &w->archive, err)) != WS_OK)
 			return rc;
 		w->archive.params.threads = 1;  /* the threads are the parallelism */
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
@@ -306,7 +306,7 @@ ws_uploader_add_entry(struct ws_uploader *up, enum ws_backup_entry_type type, co
 }
 
 int
-ws_uploader_start(const struct ws_config *cfg, struct ws_log *log, const char *dir,
+ws_uploader_start(const struct ws_config *cfg, const struct ws_archive *a, const char *dir,
 				  struct ws_backup_manifest *m, int nthreads, struct ws_uploader **out,
 				  struct ws_error *err)
 {
@@ -327,7 +327,7 @@ ws_uploader_start(const struct ws_config *cfg, struct ws_log *log, const char *d
 	up->dir = dir;
 	up->m = m;
 	*out = up;
-	rc = start_workers(cfg, log, up, up->workers, nthreads, &up->started, err);
+	rc = start_workers(cfg, a, up, up->workers, nthreads, &up->started, err);
 	return rc;
 }
 

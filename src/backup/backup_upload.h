@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "archive/archive.h"
 #include "backup/manifest.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -34,8 +35,8 @@ struct file_job {
 
 struct ws_uploader;
 
-/* Start nthreads threads storing into dir, recording into m. */
-int ws_uploader_start(const struct ws_config *cfg, struct ws_log *log, const char *dir,
+/* Start nthreads threads storing into dir of a's repository, recording into m. */
+int ws_uploader_start(const struct ws_config *cfg, const struct ws_archive *a, const char *dir,
 					  struct ws_backup_manifest *m, int nthreads, struct ws_uploader **out,
 					  struct ws_error *err);
 

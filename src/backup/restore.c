@@ -449,7 +449,7 @@ ws_restore_run(const struct ws_config *cfg, struct ws_log *log, const struct ws_
 	if (rc == WS_OK)
 		rc = ws_backup_dir(a.stanza.name, m->label, dir, sizeof(dir), err);
 	if (rc == WS_OK)
-		rc = ws_restore_files(cfg, log, o, m, dir, res, err);
+		rc = ws_restore_files(cfg, &a, o, m, dir, res, err);
 	if (rc == WS_OK)
 		rc = write_pg_manifest(&a, dir, m, o->pgdata, err);
 	if (rc == WS_OK)

@@ -28,7 +28,7 @@
 struct restorer {
 	pthread_mutex_t mutex;
 	const struct ws_config *cfg;
-	struct ws_log *log;
+	const struct ws_archive *archive;   /* each thread clones it */
 	const struct ws_restore_options *opts;
 	const struct ws_backup_manifest *m;
 	char dir[WS_BACKUP_PATH_MAX];
@@ -406,7 +406,7 @@ restore_thread(void *arg)
 	uint64_t last_report = 0;
 
 	ws_buf_init(&scratch, 0);
-	if (ws_archive_open(r->cfg, r->log, &a, &err) != WS_OK) {
+	if (ws_archive_clone(r->archive, r->cfg, &a, &err) != WS_OK) {
 		pthread_mutex_lock(&r->mutex);
 		if (!r->failed) {
 			r->failed = true;
@@ -527,7 +527,7 @@ ws_restore_control(struct ws_archive *a, const char *dir, const char *pgdata,
 }
 
 int
-ws_restore_files(const struct ws_config *cfg, struct ws_log *log,
+ws_restore_files(const struct ws_config *cfg, const struct ws_archive *a,
 				 const struct ws_restore_options *o, const struct ws_backup_manifest *m,
 				 const char *dir, struct ws_restore_result *res, struct ws_error *err)
 {
@@ -535,7 +535,7 @@ ws_restore_files(const struct ws_config *cfg, struct ws_log *log,
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
-	r.log = log;
+	r.archive = a;
 	r.opts = o;
 	r.m = m;
 	r.res = res;

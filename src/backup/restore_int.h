@@ -26,7 +26,7 @@ bool ws_restore_is_control(const struct ws_backup_entry *e);
  * Every file of m but global/pg_control into o->pgdata, with process-max
  * threads (a file's parts on any of them), each checked against m.
  */
-int ws_restore_files(const struct ws_config *cfg, struct ws_log *log,
+int ws_restore_files(const struct ws_config *cfg, const struct ws_archive *a,
 					 const struct ws_restore_options *o, const struct ws_backup_manifest *m,
 					 const char *dir, struct ws_restore_result *res, struct ws_error *err);
 

@@ -436,11 +436,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct ws_error err;
 
-	w->own = *w->v->a;
-	w->own.repo = NULL;
-	if (w->own.params.key != NULL)
-		w->own.params.key = w->own.key;
-	if (ws_storage_open_repo(w->v->opts->cfg, &w->own.repo, &err) != WS_OK)
+	if (ws_archive_clone(w->v->a, w->v->opts->cfg, &w->own, &err) != WS_OK)
 		fail(w->v, &err);
 	else
 		work(w->v, &w->own);
