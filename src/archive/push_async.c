@@ -3,12 +3,15 @@
  */
 #include "archive/push_async.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "archive/push_ahead.h"
 #include "common/detach.h"
 #include "common/str.h"
 #include "wal/segment.h"
@@ -25,6 +28,31 @@ drop(struct ws_archive *a, struct ws_spool *spool, const char *name, int64_t max
 	return ws_spool_add_dropped(spool, name, err);
 }
 
+/*
+ * The directory of path, absolute, where the worker looks for .ready files:
+ * "" unless it has an archive_status directory, as pg_wal does.
+ */
+static void
+wal_dir_of(const char *path, char dir[PATH_MAX])
+{
+	char parent[PATH_MAX];
+	char status[PATH_MAX + 16];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (slash == NULL)
+		ws_strlcpy(parent, ".", sizeof(parent));
+	else if (slash == path)
+		ws_strlcpy(parent, "/", sizeof(parent));
+	else
+		snprintf(parent, sizeof(parent), "%.*s", (int) (slash - path), path);
+	if (realpath(parent, dir) == NULL)
+		dir[0] = '\0';
+	snprintf(status, sizeof(status), "%s/archive_status", dir);
+	if (dir[0] == '\0' || stat(status, &st) != 0 || !S_ISDIR(st.st_mode))
+		dir[0] = '\0';
+}
+
 int
 ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const char *path,
 					  struct ws_async_push_result *res, struct ws_error *err)
@@ -35,11 +63,14 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 	struct ws_spool_queue queue;
 	struct ws_spool spool;
 	struct ws_buf obj;
+	char wal_dir[PATH_MAX];
 	char file[96];
 	char spath[256];
+	bool done;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	wal_dir_of(path, wal_dir);
 	/*
 	 * Only verify and copy here: compression and encryption, the costly
 	 * part, run in the worker's process-max threads.
@@ -49,10 +80,16 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 	if (rc == WS_OK)
 		rc = ws_archive_read_wal(a, path, &obj, err);
 	if (rc == WS_OK)
+		rc = ws_ahead_claim(&spool, name, &obj, &done, err);
+	if (rc == WS_OK && done) {
+		res->ahead = true;
+		goto cleanup;
+	}
+	if (rc == WS_OK)
 		rc = ws_spool_read_error(&spool, message, sizeof(message), err);
 	if (rc == WS_OK && message[0] != '\0') {
 		/* the worker retries; PostgreSQL keeps the WAL until it succeeds */
-		ws_push_worker_start(cfg, a->log, err);
+		ws_push_worker_start(cfg, a->log, wal_dir, err);
 		rc = ws_error_set(err, WS_ERR_IO, "asynchronous archiving failed: %s", message);
 		goto cleanup;
 	}
@@ -78,7 +115,7 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 		rc = ws_storage_put(spool.store, spath, obj.data, obj.len, NULL, err);
 	if (rc == WS_OK) {
 		res->queued = true;
-		rc = ws_push_worker_start(cfg, a->log, err);
+		rc = ws_push_worker_start(cfg, a->log, wal_dir, err);
 	}
 
 cleanup:
@@ -101,6 +138,7 @@ take_lock(struct ws_spool *spool, const struct ws_config *cfg, int *fd, struct w
 struct worker_start {
 	const struct ws_config *cfg;
 	struct ws_log *log;
+	const char *wal_dir;
 };
 
 static void
@@ -109,14 +147,15 @@ worker_body(void *arg)
 	struct worker_start *start = arg;
 	struct ws_error err;
 
-	if (ws_push_worker_run(start->cfg, start->log, &err) != WS_OK)
+	if (ws_push_worker_run(start->cfg, start->log, start->wal_dir, &err) != WS_OK)
 		ws_log_error(start->log, "archive-worker", "%s", err.message);
 }
 
 int
-ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err)
+ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, const char *wal_dir,
+					 struct ws_error *err)
 {
-	struct worker_start start = {cfg, log};
+	struct worker_start start = {cfg, log, wal_dir};
 
 	return ws_run_detached(worker_body, &start, err);
 }
@@ -129,44 +168,149 @@ ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, struct ws_
 struct worker_shared {
 	const struct ws_config *cfg;
 	struct ws_log *log;
+	const char *wal_dir;         /* pg_wal, "" when unknown */
 	pthread_mutex_t mutex;
 	struct ws_spool_queue queue;
 	int next;                    /* next queue index to take */
+	struct ws_spool_queue ready; /* segments PostgreSQL has marked .ready */
+	int next_ready;
+	struct ws_spool_queue seen;  /* ready ones taken ahead already, stored or skipped */
+	int seen_cap;
 	char (*inflight)[WS_WAL_NAME_MAX];        /* names being uploaded, one slot per thread */
 	bool failed;                 /* an upload failed: stop taking new work */
 	int nthreads;
 };
 
-/*
- * Take the next queued name nobody is uploading. A listing is used up
- * before the spool is listed again, so a finished upload is not retaken
- * from a listing made while it was in flight.
- */
 static bool
-take_next(struct worker_shared *w, int slot, struct ws_spool *spool, char *name, size_t size)
+in_flight(const struct worker_shared *w, const char *name)
 {
-	bool got = false;
-	struct ws_error err;
+	for (int t = 0; t < w->nthreads; t++)
+		if (strcmp(w->inflight[t], name) == 0)
+			return true;
+	return false;
+}
 
-	pthread_mutex_lock(&w->mutex);
-	if (w->next >= w->queue.count && !w->failed) {
-		ws_spool_queue_free(&w->queue);
-		w->next = 0;
-		if (ws_spool_queue_list(spool, &w->queue, &err) != WS_OK)
-			ws_spool_queue_free(&w->queue);
+static bool
+listed(const struct ws_spool_queue *list, const char *name)
+{
+	for (int i = 0; i < list->count; i++)
+		if (strcmp(list->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Remember a name taken ahead, so that a later listing does not offer it again. */
+static void
+remember_seen(struct worker_shared *w, const char *name)
+{
+	if (w->seen.count == w->seen_cap) {
+		int cap = w->seen_cap ? w->seen_cap * 2 : 64;
+		char (*grown)[WS_WAL_NAME_MAX] = realloc(w->seen.names, (size_t) cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return;             /* at worst it is offered, and skipped, again */
+		w->seen.names = grown;
+		w->seen_cap = cap;
 	}
-	while (!w->failed && w->next < w->queue.count && !got) {
-		const char *candidate = w->queue.names[w->next++];
-		bool busy = false;
+	ws_strlcpy(w->seen.names[w->seen.count++], name, sizeof(w->seen.names[0]));
+}
 
-		for (int t = 0; t < w->nthreads; t++)
-			busy = busy || strcmp(w->inflight[t], candidate) == 0;
-		if (!busy) {
+/* Forget seen names that are no longer ready: PostgreSQL is done with them. */
+static void
+prune_seen(struct worker_shared *w)
+{
+	int kept = 0;
+
+	for (int i = 0; i < w->seen.count; i++)
+		if (listed(&w->ready, w->seen.names[i]))
+			memmove(w->seen.names[kept++], w->seen.names[i], sizeof(w->seen.names[0]));
+	w->seen.count = kept;
+}
+
+/* Take the next name from a listing, relisting it once used up. */
+static bool
+take_from(struct worker_shared *w, struct ws_spool_queue *list, int *next,
+		  int (*relist)(struct worker_shared *w, struct ws_spool *spool, struct ws_spool_queue *l),
+		  bool (*eligible)(struct worker_shared *w, struct ws_spool *spool, const char *name),
+		  struct ws_spool *spool, char *name, size_t size)
+{
+	if (*next >= list->count) {
+		ws_spool_queue_free(list);
+		*next = 0;
+		if (relist(w, spool, list) != WS_OK)
+			ws_spool_queue_free(list);
+	}
+	while (*next < list->count) {
+		const char *candidate = list->names[(*next)++];
+
+		if (!in_flight(w, candidate) && eligible(w, spool, candidate)) {
 			ws_strlcpy(name, candidate, size);
-			ws_strlcpy(w->inflight[slot], candidate, sizeof(w->inflight[slot]));
-			got = true;
+			return true;
 		}
 	}
+	return false;
+}
+
+static int
+list_queue(struct worker_shared *w, struct ws_spool *spool, struct ws_spool_queue *l)
+{
+	struct ws_error err;
+
+	(void) w;
+	return ws_spool_queue_list(spool, l, &err);
+}
+
+static bool
+any_queued(struct worker_shared *w, struct ws_spool *spool, const char *name)
+{
+	(void) w, (void) spool, (void) name;
+	return true;
+}
+
+static int
+list_ready(struct worker_shared *w, struct ws_spool *spool, struct ws_spool_queue *l)
+{
+	struct ws_error err;
+	int rc;
+
+	(void) spool;
+	if ((rc = ws_ahead_list_ready(w->wal_dir, l, &err)) == WS_OK)
+		prune_seen(w);
+	return rc;
+}
+
+static bool
+not_yet_handled(struct worker_shared *w, struct ws_spool *spool, const char *name)
+{
+	return !listed(&w->queue, name) && !listed(&w->seen, name) && !ws_ahead_known(spool, name);
+}
+
+/*
+ * Take the next queued name nobody is uploading; with the queue empty, the
+ * next ready segment in pg_wal (*ahead set). A listing is used up before
+ * it is made again, so a finished upload is not retaken from a listing
+ * made while it was in flight.
+ */
+static bool
+take_next(struct worker_shared *w, int slot, struct ws_spool *spool, char *name, size_t size,
+		  bool *ahead)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&w->mutex);
+	*ahead = false;
+	if (!w->failed) {
+		got = take_from(w, &w->queue, &w->next, list_queue, any_queued, spool, name, size);
+		if (!got && w->wal_dir[0] != '\0') {
+			got = take_from(w, &w->ready, &w->next_ready, list_ready, not_yet_handled, spool,
+							name, size);
+			*ahead = got;
+			if (got)
+				remember_seen(w, name);
+		}
+	}
+	if (got)
+		ws_strlcpy(w->inflight[slot], name, sizeof(w->inflight[slot]));
 	pthread_mutex_unlock(&w->mutex);
 	return got;
 }
@@ -200,6 +344,8 @@ upload_one(struct ws_archive *a, struct ws_spool *spool, const char *name, struc
 	/* only once the repository has it does the spool copy go */
 	if (rc == WS_OK)
 		rc = spool->store->ops->remove(spool->store, spath, err);
+	if (rc == WS_OK)
+		ws_ahead_forget_done(spool, name);
 
 cleanup:
 	ws_buf_free(&data);
@@ -232,6 +378,9 @@ worker_thread_main(void *arg)
 	struct ws_error err;
 	long idle_since = now_ms();
 	char name[WS_WAL_NAME_MAX];
+	bool ahead;
+	bool stored;
+	int rc;
 
 	/* each thread has its own connections: curl handles are not shared */
 	if (ws_spool_open(w->cfg, &spool, &err) != WS_OK) {
@@ -253,13 +402,17 @@ worker_thread_main(void *arg)
 	/* the pool's threads are the parallelism: one core per segment */
 	a.params.threads = 1;
 	while (now_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
-		if (!take_next(w, t->slot, &spool, name, sizeof(name))) {
+		if (!take_next(w, t->slot, &spool, name, sizeof(name), &ahead)) {
 			if (w->failed)
 				break;
 			nanosleep(&pause, NULL);
 			continue;
 		}
-		if (upload_one(&a, &spool, name, &err) != WS_OK) {
+		if (ahead)
+			rc = ws_ahead_push(&a, &spool, w->wal_dir, name, &stored, &err);
+		else
+			rc = upload_one(&a, &spool, name, &err);
+		if (rc != WS_OK) {
 			struct ws_error ignored;
 
 			ws_log_error(w->log, "archive-worker", "could not archive WAL file \"%s\": %s", name, err.message);
@@ -268,7 +421,8 @@ worker_thread_main(void *arg)
 			w->failed = true;
 			pthread_mutex_unlock(&w->mutex);
 		} else {
-			ws_log_debug(w->log, "archive-worker", "archived WAL file \"%s\"", name);
+			ws_log_debug(w->log, "archive-worker", "archived WAL file \"%s\"%s", name,
+						 ahead ? (stored ? " ahead, from pg_wal" : ": skipped, no longer ready") : "");
 		}
 		pthread_mutex_lock(&w->mutex);
 		w->inflight[t->slot][0] = '\0';
@@ -309,7 +463,8 @@ run_threads(struct worker_shared *w, struct ws_error *err)
 }
 
 int
-ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err)
+ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, const char *wal_dir,
+				   struct ws_error *err)
 {
 	struct worker_shared w;
 	struct ws_spool spool;
@@ -320,6 +475,7 @@ ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_er
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	w.log = log;
+	w.wal_dir = wal_dir != NULL ? wal_dir : "";
 	w.nthreads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
 	if ((rc = ws_spool_open(cfg, &spool, err)) != WS_OK)
 		return rc;
@@ -334,6 +490,7 @@ ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_er
 	 * archive-push: look once more after letting go of the lock.
 	 */
 	while ((rc = take_lock(&spool, cfg, &lock_fd, err)) == WS_OK) {
+		ws_ahead_tidy(&spool, w.wal_dir);
 		rc = run_threads(&w, err);
 		close(lock_fd);
 		lock_fd = -1;
@@ -349,6 +506,8 @@ ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_er
 		rc = WS_OK;             /* another worker is at it, or nothing to do */
 	pthread_mutex_destroy(&w.mutex);
 	ws_spool_queue_free(&w.queue);
+	ws_spool_queue_free(&w.ready);
+	ws_spool_queue_free(&w.seen);
 	free(w.inflight);
 	ws_spool_close(&spool);
 	return rc;

@@ -5,7 +5,8 @@
  * local spool (fsynced) and returns: PostgreSQL may recycle the segment at
  * once. A detached worker compresses, encrypts and uploads queued files in
  * WAL order with process-max threads and exits when the queue stays empty.
- * A failed upload leaves the object queued and records the error, which
+ * With the queue empty it uploads segments still waiting as .ready files
+ * in pg_wal (push_ahead.h). A failed upload leaves the object queued and records the error, which
  * the next archive-push reports (so PostgreSQL keeps its WAL and retries)
  * and `walship check` shows.
  */
@@ -19,6 +20,7 @@
 struct ws_async_push_result {
 	bool dropped;             /* over archive-push-queue-max: not archived */
 	bool queued;
+	bool ahead;               /* the worker had stored these bytes already */
 };
 
 int ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const char *path,
@@ -28,9 +30,11 @@ int ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, con
  * The worker's body: returns when the queue has been empty for a while or
  * after an upload failed. Another running worker makes it return at once.
  */
-int ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err);
+int ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, const char *wal_dir,
+					   struct ws_error *err);
 
 /* Start a detached worker unless one holds the lock. */
-int ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, struct ws_error *err);
+int ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, const char *wal_dir,
+						 struct ws_error *err);
 
 #endif

@@ -66,6 +66,11 @@ run_archive_push(struct ws_cmd_ctx *ctx)
 		struct ws_async_push_result ares;
 
 		rc = ws_archive_push_async(ctx->cfg, &a, ctx->argv[0], &ares, &ctx->err);
+		if (rc == WS_OK && ares.ahead)
+			ws_log_debug(ctx->log, "archive-push", "WAL file \"%s\" was archived ahead by the worker",
+						 ctx->argv[0]);
+		else if (rc == WS_OK && ares.queued)
+			ws_log_debug(ctx->log, "archive-push", "queued WAL file \"%s\"", ctx->argv[0]);
 		ws_archive_close(&a);
 		return push_exit_code(rc);
 	}

@@ -292,3 +292,80 @@ else
 	fail "archive-push exited 0 and the repository has $s1's own bytes"
 	diag "archive-get $s1 from stanza probe: exit $RC: $ERR"
 fi
+
+# ---------------------------------------------------------------------------
+note "a backlog of .ready segments: the worker uploads them ahead, from pg_wal"
+# A pg_wal of our own (stanza "ahead"): six segments, five marked .ready;
+# the sixth, "ready" but holding the bytes of another segment, stands for
+# one PostgreSQL has recycled.
+aconf=$WS_TMP/ahead.conf
+sed 's/^stanza = .*/stanza = "ahead";/' "$conf" >"$aconf" && chmod 644 "$aconf"
+expect_exit 0 "(setup) stanza-create ahead" -- walship_as_pg --config "$aconf" stanza-create
+fw=$WS_TMP/fakewal
+mkdir -p "$fw/archive_status" || die "no $fw"
+for i in 0 1 2 3 4; do
+	cp "$pgdata/pg_wal/${segs[$i]}" "$fw/" || die "could not copy ${segs[$i]}"
+done
+touch "$fw/archive_status/${segs[0]}.ready" "$fw/archive_status/${segs[1]}.ready" \
+	"$fw/archive_status/${segs[2]}.ready" "$fw/archive_status/${segs[4]}.ready"
+touch "$fw/archive_status/${segs[3]}.done"
+recycled=${segs[5]}
+cp "$pgdata/pg_wal/${segs[0]}" "$fw/$recycled" && touch "$fw/archive_status/$recycled.ready"
+adone=$spool/ahead/push/done
+aarch=$repo/ahead/archive/15-1
+# leftovers of a killed worker: an in-flight mark, a record of a segment no longer ready
+mkdir -p "$spool/ahead/push/ahead" "$adone"
+touch "$spool/ahead/push/ahead/${segs[2]}"
+echo "16777216 0000000000000000000000000000000000000000000000000000000000000000" >"$adone/${segs[3]}"
+chown -R postgres:postgres "$fw" "$spool/ahead"
+
+expect_exit 0 "archive-push ${segs[0]} from the backlog" -- \
+	walship_as_pg --config "$aconf" archive-push "$fw/${segs[0]}"
+ok "... the worker exits once idle" -- walship_wait_detached 30
+ok "... without an error" -- test ! -e "$spool/ahead/push/error" ||
+	diag "$(cat "$spool/ahead/push/error")"
+for i in 0 1 2; do
+	ok "${segs[$i]} is in the repository" -- test -f "$aarch/${segs[$i]:0:16}/${segs[$i]}.ws"
+done
+for i in 1 2; do
+	ok "${segs[$i]} is recorded as done ahead" -- test -f "$adone/${segs[$i]}"
+done
+ok "${segs[3]}, not ready (.done), was not uploaded" -- test ! -e "$aarch/${segs[3]:0:16}/${segs[3]}.ws"
+ok "... and its stale done record is gone" -- test ! -e "$adone/${segs[3]}"
+ok "the killed worker's in-flight mark is gone" -- test ! -e "$spool/ahead/push/ahead/${segs[2]}"
+ok "$recycled, ready but holding other bytes, was not uploaded" -- \
+	test ! -e "$aarch/${recycled:0:16}/$recycled.ws"
+ok "... and is not recorded" -- test ! -e "$adone/$recycled"
+
+# what PostgreSQL does once archive_command succeeded
+archived() {
+	mv "$fw/archive_status/$1.ready" "$fw/archive_status/$1.done"
+}
+archived "${segs[0]}"
+expect_exit 0 "archive-push ${segs[1]}, done ahead, exits 0" -- \
+	walship_as_pg --config "$aconf" --log-level=debug archive-push "$fw/${segs[1]}"
+like "$ERR" "WAL file \".*${segs[1]}\" was archived ahead by the worker" "... saying it was archived ahead"
+archived "${segs[1]}"
+ok "... it took the record" -- test ! -e "$adone/${segs[1]}"
+ok "... and queued nothing" -- test ! -e "$spool/ahead/push/queue/${segs[1]}"
+
+echo "16777216 0000000000000000000000000000000000000000000000000000000000000000" >"$adone/${segs[2]}"
+expect_exit 0 "archive-push ${segs[2]} whose record names other bytes exits 0" -- \
+	walship_as_pg --config "$aconf" --log-level=debug archive-push "$fw/${segs[2]}"
+archived "${segs[2]}"
+like "$ERR" "queued WAL file \".*${segs[2]}\"" "... it was queued, not taken as done"
+ok "... the record is gone" -- test ! -e "$adone/${segs[2]}"
+ok "... the worker exits" -- walship_wait_detached 30
+ok "... and left it" -- test ! -e "$spool/ahead/push/queue/${segs[2]}"
+
+expect_exit 1 "archive-push of the recycled $recycled exits 1" -- \
+	walship_as_pg --config "$aconf" archive-push "$fw/$recycled"
+error_line_like "refusing to archive" "... refusing to archive it"
+
+for i in 0 1 2; do
+	rm -f "$WS_TMP/get/x"
+	run_cmd walship_as_pg --config "$aconf" archive-get "${segs[$i]}" "$WS_TMP/get/x"
+	ok "archive-get ${segs[$i]} (stanza ahead) is byte-identical" -- \
+		cmp -s "$WS_TMP/get/x" "$pgdata/pg_wal/${segs[$i]}"
+done
+walship_wait_detached 30

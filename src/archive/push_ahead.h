@@ -1,0 +1,63 @@
+/*
+ * push_ahead.h — async archive-push: upload ready segments before they are asked for
+ *
+ * PostgreSQL marks a finished segment <name>.ready in pg_wal/archive_status
+ * and keeps it until archive_command has succeeded for it. With a backlog
+ * of ready segments (after an outage, or when WAL comes faster than one
+ * archive_command at a time), the worker reads them straight from pg_wal
+ * and uploads them in parallel, as pgBackRest's async push does. A segment
+ * stored that way is recorded in the spool as push/done/<name> with its
+ * size and SHA-256; archive-push then only compares the bytes PostgreSQL
+ * hands it with that record and returns, with no copy into the queue.
+ * While the worker has a segment in flight (push/ahead/<name>), archive-push
+ * waits for it rather than copying it.
+ *
+ * Safety: the worker stores a segment only when its .ready file still
+ * exists after the whole segment was read, so PostgreSQL cannot have
+ * recycled it in between; archive-push trusts a record only when its
+ * digest matches the bytes it read itself.
+ */
+#ifndef WALSHIP_ARCHIVE_PUSH_AHEAD_H
+#define WALSHIP_ARCHIVE_PUSH_AHEAD_H
+
+#include <stdbool.h>
+
+#include "archive/archive.h"
+#include "archive/spool.h"
+#include "common/buf.h"
+
+/* How long archive-push waits for a segment the worker has in flight. */
+#define WS_AHEAD_WAIT_MS 10000
+
+/* Segment names with a .ready file in wal_dir/archive_status, in WAL order. */
+int ws_ahead_list_ready(const char *wal_dir, struct ws_spool_queue *ready, struct ws_error *err);
+
+/* True when the spool records name as done or in flight. */
+bool ws_ahead_known(struct ws_spool *spool, const char *name);
+
+/*
+ * Upload segment name from wal_dir and record it as done. *stored is false,
+ * with WS_OK, when it was skipped: it is no longer ready, or it does not
+ * read as that segment (PostgreSQL recycled it).
+ */
+int ws_ahead_push(struct ws_archive *a, struct ws_spool *spool, const char *wal_dir,
+				  const char *name, bool *stored, struct ws_error *err);
+
+/*
+ * For archive-push: *done is true when the worker stored exactly these
+ * bytes as name; the record is then removed. Waits up to WS_AHEAD_WAIT_MS
+ * while the segment is in flight.
+ */
+int ws_ahead_claim(struct ws_spool *spool, const char *name, const struct ws_buf *data,
+				   bool *done, struct ws_error *err);
+
+/*
+ * The worker, at start: forget in-flight marks (a killed worker's) and done
+ * records of segments no longer ready, which archive-push will not claim.
+ */
+void ws_ahead_tidy(struct ws_spool *spool, const char *wal_dir);
+
+/* Drop the done record of name, if any (its queued copy was uploaded). */
+void ws_ahead_forget_done(struct ws_spool *spool, const char *name);
+
+#endif
