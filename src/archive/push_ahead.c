@@ -4,12 +4,14 @@
 #include "archive/push_ahead.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "archive/object.h"
 #include "common/str.h"
@@ -17,8 +19,8 @@
 #include "wal/segment.h"
 
 #define AHEAD_POLL_MS 5
-/* "<size> <64 hex>\n" */
-#define RECORD_MAX 96
+/* "<size> <64 hex sha256> <dev> <inode> <mtime s>.<ns>\n" */
+#define RECORD_MAX 256
 
 static int
 list_grow(struct ws_spool_queue *q, int *cap, struct ws_error *err)
@@ -111,22 +113,23 @@ mark_remove(struct ws_spool *spool, const char *kind, const char *name)
 		spool->store->ops->remove(spool->store, path, &err);
 }
 
+/* Records need no fsync: one lost in a crash only means a copy into the queue. */
 static int
-mark_write(struct ws_spool *spool, const char *kind, const char *name, const char *text,
-		   struct ws_error *err)
+record_write(struct ws_spool *spool, const char *name, const char *text, struct ws_error *err)
 {
+	const struct ws_storage_write_opts opts = {.no_sync = true};
 	char path[256];
 	int rc;
 
-	if ((rc = mark_path(spool, kind, name, path, sizeof(path), err)) != WS_OK)
+	if ((rc = mark_path(spool, "done", name, path, sizeof(path), err)) != WS_OK)
 		return rc;
-	return ws_storage_put(spool->store, path, text, strlen(text), NULL, err);
+	return ws_storage_put(spool->store, path, text, strlen(text), &opts, err);
 }
 
 bool
 ws_ahead_known(struct ws_spool *spool, const char *name)
 {
-	return mark_exists(spool, "done", name) || mark_exists(spool, "ahead", name);
+	return mark_exists(spool, "done", name);
 }
 
 static bool
@@ -140,13 +143,34 @@ still_ready(const char *wal_dir, const char *name)
 	return stat(path, &st) == 0;
 }
 
+/*
+ * A record names the file it was read from by device, inode, size and
+ * modification time: archive-push trusts it only for that same file.
+ */
 static void
-format_record(uint64_t size, const uint8_t sha256[32], char text[RECORD_MAX])
+format_identity(const struct stat *st, char *text, size_t size)
 {
+	snprintf(text, size, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %lld.%09ld", (uint64_t) st->st_size,
+			 (uint64_t) st->st_dev, (uint64_t) st->st_ino, (long long) st->st_mtim.tv_sec,
+			 st->st_mtim.tv_nsec);
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void
+format_record(const struct stat *st, const uint8_t sha256[32], char text[RECORD_MAX])
+{
+	char identity[128];
 	char hex[65];
 
 	ws_sha256_hex(sha256, hex);
-	snprintf(text, RECORD_MAX, "%" PRIu64 " %s\n", size, hex);
+	format_identity(st, identity, sizeof(identity));
+	snprintf(text, RECORD_MAX, "%s %s\n", hex, identity);
 }
 
 int
@@ -158,53 +182,35 @@ ws_ahead_push(struct ws_archive *a, struct ws_spool *spool, const char *wal_dir,
 	struct ws_buf obj;
 	char path[PATH_MAX];
 	char record[RECORD_MAX];
+	struct stat before;
+	struct stat after;
 	bool already;
-	int rc;
+	int rc = WS_OK;
 
 	*stored = false;
 	if (ws_snprintf(path, sizeof(path), "%s/%s", wal_dir, name) != WS_OK)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "WAL directory path is too long");
-	if ((rc = mark_write(spool, "ahead", name, "", err)) != WS_OK)
-		return rc;
 	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
 	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
 	/*
 	 * Whatever goes wrong reading is archive-push's to report, once
 	 * PostgreSQL asks for the segment: here it only means "not now".
 	 */
-	if (ws_archive_read_wal(a, path, &data, err) != WS_OK || !still_ready(wal_dir, name))
+	if (stat(path, &before) != 0 || ws_archive_read_wal(a, path, &data, err) != WS_OK ||
+		stat(path, &after) != 0 || !same_file(&before, &after) || !still_ready(wal_dir, name))
 		goto cleanup;
 	rc = ws_object_encode(data.data, data.len, &a->params, &obj, &header, err);
 	if (rc == WS_OK)
 		rc = ws_archive_store(a, name, &obj, &header, &already, err);
 	if (rc == WS_OK) {
-		format_record(header.original_size, header.sha256, record);
-		rc = mark_write(spool, "done", name, record, err);
+		format_record(&before, header.sha256, record);
+		rc = record_write(spool, name, record, err);
 	}
 	*stored = rc == WS_OK;
 
 cleanup:
-	mark_remove(spool, "ahead", name);
 	ws_buf_free(&data);
 	ws_buf_free(&obj);
-	return rc;
-}
-
-static int
-digest_record(const struct ws_buf *data, char text[RECORD_MAX], struct ws_error *err)
-{
-	struct ws_sha256 *h;
-	uint8_t digest[32];
-	int rc;
-
-	if ((rc = ws_sha256_new(&h, err)) != WS_OK)
-		return rc;
-	rc = ws_sha256_update(h, data->data, data->len, err);
-	if (rc == WS_OK)
-		rc = ws_sha256_final_digest(h, digest, err);
-	ws_sha256_free(h);
-	if (rc == WS_OK)
-		format_record(data->len, digest, text);
 	return rc;
 }
 
@@ -226,13 +232,54 @@ read_record(struct ws_spool *spool, const char *name, char text[RECORD_MAX], str
 	return rc;
 }
 
+/* Does the record (after its digest) name the file at path as it is now? */
+static bool
+record_matches(const char *record, const char *path)
+{
+	const char *identity = strchr(record, ' ');
+	char mine[128];
+	struct stat st;
+	size_t len;
+
+	if (identity == NULL || stat(path, &st) != 0)
+		return false;
+	identity++;
+	format_identity(&st, mine, sizeof(mine));
+	len = strlen(mine);
+	return strncmp(identity, mine, len) == 0 && identity[len] == '\n';
+}
+
+/* Is another process holding the worker's lock? */
+static bool
+worker_running(const char *lock_path)
+{
+	int fd = open(lock_path, O_RDWR | O_CLOEXEC);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = lockf(fd, F_TEST, 0) != 0;
+	close(fd);
+	return held;
+}
+
+/*
+ * Worth waiting for: a worker runs, and has the segment in flight or will
+ * reach it, as it is still waiting as .ready in pg_wal.
+ */
+static bool
+worth_waiting(const char *wal_dir, const char *name, const char *lock_path)
+{
+	return wal_dir[0] != '\0' && still_ready(wal_dir, name) && worker_running(lock_path);
+}
+
 int
-ws_ahead_claim(struct ws_spool *spool, const char *name, const struct ws_buf *data,
-			   bool *done, struct ws_error *err)
+ws_ahead_claim(struct ws_spool *spool, const char *wal_dir, const char *path,
+			   const char *lock_path, bool *done, struct ws_error *err)
 {
 	const struct timespec pause = {0, AHEAD_POLL_MS * 1000000L};
+	const char *name = ws_archive_base_name(path);
 	char record[RECORD_MAX];
-	char mine[RECORD_MAX];
 	int rc;
 
 	*done = false;
@@ -244,21 +291,19 @@ ws_ahead_claim(struct ws_spool *spool, const char *name, const struct ws_buf *da
 			break;
 		if (rc != WS_ERR_NOT_FOUND)
 			return rc;
-		if (waited >= WS_AHEAD_WAIT_MS || !mark_exists(spool, "ahead", name))
+		if (waited >= WS_AHEAD_WAIT_MS || !worth_waiting(wal_dir, name, lock_path))
 			return WS_OK;
 		nanosleep(&pause, NULL);
 	}
-	if ((rc = digest_record(data, mine, err)) != WS_OK)
-		return rc;
-	/* a record for other bytes is stale: the caller queues these */
-	*done = strcmp(record, mine) == 0;
+	/* a record of another file is stale: the caller queues this one */
+	*done = record_matches(record, path);
 	mark_remove(spool, "done", name);
 	return WS_OK;
 }
 
 struct tidy {
 	struct ws_spool *spool;
-	const char *wal_dir;      /* NULL: remove every mark */
+	const char *wal_dir;
 };
 
 static int
@@ -269,28 +314,20 @@ tidy_mark(const char *path, const struct ws_storage_info *info, void *arg, struc
 
 	(void) info;
 	base = base != NULL ? base + 1 : path;
-	if (t->wal_dir != NULL && still_ready(t->wal_dir, base))
+	if (still_ready(t->wal_dir, base))
 		return WS_OK;
 	return t->spool->store->ops->remove(t->spool->store, path, err);
-}
-
-static void
-tidy_dir(struct ws_spool *spool, const char *kind, const char *wal_dir)
-{
-	struct tidy t = {spool, wal_dir};
-	struct ws_error err;
-	char dir[128];
-
-	if (ws_spool_path(spool, kind, dir, sizeof(dir), &err) == WS_OK)
-		spool->store->ops->list(spool->store, dir, tidy_mark, &t, &err);
 }
 
 void
 ws_ahead_tidy(struct ws_spool *spool, const char *wal_dir)
 {
-	tidy_dir(spool, "ahead", NULL);
-	if (wal_dir[0] != '\0')
-		tidy_dir(spool, "done", wal_dir);
+	struct tidy t = {spool, wal_dir};
+	struct ws_error err;
+	char dir[128];
+
+	if (wal_dir[0] != '\0' && ws_spool_path(spool, "done", dir, sizeof(dir), &err) == WS_OK)
+		spool->store->ops->list(spool->store, dir, tidy_mark, &t, &err);
 }
 
 void

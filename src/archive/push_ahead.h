@@ -6,16 +6,18 @@
  * of ready segments (after an outage, or when WAL comes faster than one
  * archive_command at a time), the worker reads them straight from pg_wal
  * and uploads them in parallel, as pgBackRest's async push does. A segment
- * stored that way is recorded in the spool as push/done/<name> with its
- * size and SHA-256; archive-push then only compares the bytes PostgreSQL
- * hands it with that record and returns, with no copy into the queue.
- * While the worker has a segment in flight (push/ahead/<name>), archive-push
- * waits for it rather than copying it.
+ * stored that way is recorded in the spool as push/done/<name>, with the
+ * SHA-256 stored and the identity of the file it was read from (device,
+ * inode, size, modification time); archive-push checks that the file
+ * PostgreSQL hands it is that same file and returns, without reading it or
+ * copying it into the queue.
+ * While a worker runs and the segment is still .ready, the worker has it in
+ * flight or will reach it: archive-push waits for it rather than copying it.
  *
  * Safety: the worker stores a segment only when its .ready file still
  * exists after the whole segment was read, so PostgreSQL cannot have
- * recycled it in between; archive-push trusts a record only when its
- * digest matches the bytes it read itself.
+ * recycled it in between, and only when the file's identity did not change
+ * while it was read; archive-push trusts a record only for that file.
  */
 #ifndef WALSHIP_ARCHIVE_PUSH_AHEAD_H
 #define WALSHIP_ARCHIVE_PUSH_AHEAD_H
@@ -32,7 +34,7 @@
 /* Segment names with a .ready file in wal_dir/archive_status, in WAL order. */
 int ws_ahead_list_ready(const char *wal_dir, struct ws_spool_queue *ready, struct ws_error *err);
 
-/* True when the spool records name as done or in flight. */
+/* True when the spool records name as done. */
 bool ws_ahead_known(struct ws_spool *spool, const char *name);
 
 /*
@@ -44,16 +46,19 @@ int ws_ahead_push(struct ws_archive *a, struct ws_spool *spool, const char *wal_
 				  const char *name, bool *stored, struct ws_error *err);
 
 /*
- * For archive-push: *done is true when the worker stored exactly these
- * bytes as name; the record is then removed. Waits up to WS_AHEAD_WAIT_MS
- * while the segment is in flight.
+ * For archive-push of the segment at path: *done is true when the worker
+ * stored that very file; the record is then removed. Waits up to
+ * WS_AHEAD_WAIT_MS while a worker runs (it holds the lock file at
+ * lock_path) and the segment is still .ready in wal_dir, so that the worker
+ * has it in flight or will reach it: copying it into the queue would only
+ * add work while PostgreSQL keeps it anyway.
  */
-int ws_ahead_claim(struct ws_spool *spool, const char *name, const struct ws_buf *data,
-				   bool *done, struct ws_error *err);
+int ws_ahead_claim(struct ws_spool *spool, const char *wal_dir, const char *path,
+				   const char *lock_path, bool *done, struct ws_error *err);
 
 /*
- * The worker, at start: forget in-flight marks (a killed worker's) and done
- * records of segments no longer ready, which archive-push will not claim.
+ * The worker, at start: forget done records of segments no longer ready,
+ * which archive-push will not claim.
  */
 void ws_ahead_tidy(struct ws_spool *spool, const char *wal_dir);
 

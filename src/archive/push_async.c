@@ -16,6 +16,32 @@
 #include "common/str.h"
 #include "wal/segment.h"
 
+#define WORKER_LOCK "worker.lock"
+
+static int
+take_lock(struct ws_spool *spool, const struct ws_config *cfg, int *fd, struct ws_error *err)
+{
+	char rel[128];
+	int rc;
+
+	if ((rc = ws_spool_path(spool, WORKER_LOCK, rel, sizeof(rel), err)) != WS_OK)
+		return rc;
+	return ws_spool_try_lock(cfg, rel, fd, err);
+}
+
+/* The file system path of the worker's lock. */
+static int
+lock_path(struct ws_spool *spool, const struct ws_config *cfg, char *buf, size_t size,
+		  struct ws_error *err)
+{
+	char rel[128];
+	int rc;
+
+	if ((rc = ws_spool_path(spool, WORKER_LOCK, rel, sizeof(rel), err)) != WS_OK)
+		return rc;
+	return ws_spool_abs_path(cfg, rel, buf, size, err);
+}
+
 /* Over the cap: keep the primary alive, give up this segment, say so loudly. */
 static int
 drop(struct ws_archive *a, struct ws_spool *spool, const char *name, int64_t max_mib,
@@ -64,6 +90,7 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 	struct ws_spool spool;
 	struct ws_buf obj;
 	char wal_dir[PATH_MAX];
+	char lock[PATH_MAX];
 	char file[96];
 	char spath[256];
 	bool done;
@@ -78,13 +105,15 @@ ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, const c
 	ws_buf_init(&obj, WS_WAL_SEGSIZE_MAX);
 	rc = ws_spool_open(cfg, &spool, err);
 	if (rc == WS_OK)
-		rc = ws_archive_read_wal(a, path, &obj, err);
+		rc = lock_path(&spool, cfg, lock, sizeof(lock), err);
 	if (rc == WS_OK)
-		rc = ws_ahead_claim(&spool, name, &obj, &done, err);
+		rc = ws_ahead_claim(&spool, wal_dir, path, lock, &done, err);
 	if (rc == WS_OK && done) {
 		res->ahead = true;
 		goto cleanup;
 	}
+	if (rc == WS_OK)
+		rc = ws_archive_read_wal(a, path, &obj, err);
 	if (rc == WS_OK)
 		rc = ws_spool_read_error(&spool, message, sizeof(message), err);
 	if (rc == WS_OK && message[0] != '\0') {
@@ -122,17 +151,6 @@ cleanup:
 	ws_spool_close(&spool);
 	ws_buf_free(&obj);
 	return rc;
-}
-
-static int
-take_lock(struct ws_spool *spool, const struct ws_config *cfg, int *fd, struct ws_error *err)
-{
-	char rel[128];
-	int rc;
-
-	if ((rc = ws_spool_path(spool, "worker.lock", rel, sizeof(rel), err)) != WS_OK)
-		return rc;
-	return ws_spool_try_lock(cfg, rel, fd, err);
 }
 
 struct worker_start {

@@ -40,6 +40,7 @@ struct ws_storage_write {
 	struct ws_storage *s;
 	int fd;
 	bool no_overwrite;
+	bool no_sync;
 	char final[PATH_MAX];
 	char tmp[PATH_MAX];
 };
@@ -141,6 +142,7 @@ posix_open_write(struct ws_storage *s, const char *path,
 	w->s = s;
 	w->fd = -1;
 	w->no_overwrite = opts != NULL && opts->no_overwrite;
+	w->no_sync = opts != NULL && opts->no_sync;
 
 	rc = full_path(s, path, w->final, sizeof(w->final), err);
 	if (rc != WS_OK)
@@ -187,7 +189,7 @@ posix_commit(struct ws_storage_write *w, struct ws_error *err)
 {
 	int rc;
 
-	if (fsync(w->fd) != 0) {
+	if (!w->no_sync && fsync(w->fd) != 0) {
 		rc = ws_error_set(err, WS_ERR_IO, "could not fsync file \"%s\": %m", w->tmp);
 		goto fail;
 	}
@@ -229,7 +231,7 @@ posix_commit(struct ws_storage_write *w, struct ws_error *err)
 		goto fail;
 	}
 
-	rc = ws_fsync_parent_dir(w->final, err);
+	rc = w->no_sync ? WS_OK : ws_fsync_parent_dir(w->final, err);
 	free(w);
 	return rc;
 

@@ -46,6 +46,11 @@ struct ws_storage_read;
 struct ws_storage_write_opts {
 	/* Fail with WS_ERR_EXISTS instead of replacing an existing object. */
 	bool no_overwrite;
+	/*
+	 * A hint that may be lost in a crash: posix skips the fsyncs (the
+	 * object still appears whole or not at all to a running system).
+	 */
+	bool no_sync;
 };
 
 struct ws_storage_ops {
