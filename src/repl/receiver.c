@@ -1,0 +1,532 @@
+/*
+ * receiver.c — stream WAL from a server into the repository (receiver.h)
+ */
+#include "repl/receiver.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/object.h"
+#include "common/fileio.h"
+#include "common/str.h"
+#include "pg/repl_msg.h"
+#include "pg/replication.h"
+#include "repl/startpos.h"
+#include "repl/walfile.h"
+#include "wal/timeline.h"
+
+#define BACKOFF_MAX_S 30
+
+struct receiver {
+	struct ws_archive *a;
+	struct ws_log *log;
+	const struct ws_receiver_options *o;
+	const struct ws_stanza_db *db;
+	struct ws_pg_conn *conn;
+	struct ws_walfile file;
+	uint32_t tli;
+	ws_lsn received;             /* end of what was written */
+	ws_lsn flushed;              /* end of what was fsynced: the flush reported */
+	long next_status_ms;
+	bool reply_now;
+	bool streamed;               /* this session received WAL */
+	bool done;                   /* endpos reached */
+};
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static bool
+stopping(const struct receiver *r)
+{
+	return r->o->stop != NULL && *r->o->stop;
+}
+
+int
+ws_receive_dir(const struct ws_config *cfg, char *buf, size_t size, struct ws_error *err)
+{
+	bool posix = strcmp(ws_config_str(cfg, WS_OPT_REPO_TYPE), "posix") == 0;
+	const char *root = ws_config_str(cfg, posix ? WS_OPT_REPO_PATH : WS_OPT_SPOOL_PATH);
+	int rc;
+
+	if (ws_snprintf(buf, size, "%s/%s/stream", root, ws_config_str(cfg, WS_OPT_STANZA)) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "stream directory path is too long");
+	if ((rc = ws_mkdir_p(buf, 0750, err)) != WS_OK)
+		return rc;
+	return WS_OK;
+}
+
+/* ---- storing what was received ---- */
+
+static int
+store_object(struct receiver *r, const char *name, const struct ws_buf *data, struct ws_error *err)
+{
+	struct ws_object_header header;
+	struct ws_buf obj;
+	bool already;
+	int rc;
+
+	ws_buf_init(&obj, ws_archive_object_max(r->db));
+	rc = ws_archive_verify_wal(r->db, name, data, err);
+	if (rc == WS_OK)
+		rc = ws_object_encode(data->data, data->len, &r->a->params, &obj, &header, err);
+	if (rc == WS_OK)
+		rc = ws_archive_store(r->a, name, &obj, &header, &already, err);
+	if (rc == WS_OK)
+		ws_log_debug(r->log, "receive", "stored %s%s", name, already ? " (already archived)" : "");
+	ws_buf_free(&obj);
+	return rc;
+}
+
+/* Store the file at path under its own name, then remove it. */
+static int
+store_file(struct receiver *r, const char *path, struct ws_error *err)
+{
+	struct ws_buf data;
+	int rc;
+
+	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
+	rc = ws_read_file(path, r->db->wal_segment_size, &data, err);
+	if (rc == WS_OK)
+		rc = store_object(r, ws_archive_base_name(path), &data, err);
+	ws_buf_free(&data);
+	if (rc == WS_OK && unlink(path) != 0)
+		rc = ws_error_set(err, WS_ERR_IO, "could not remove file \"%s\": %m", path);
+	if (rc == WS_OK)
+		rc = ws_fsync_parent_dir(path, err);
+	if (rc != WS_OK)
+		ws_error_prefix(err, "could not store \"%s\"", path);
+	return rc;
+}
+
+static int
+store_history(struct receiver *r, uint32_t tli, struct ws_error *err)
+{
+	char name[WS_WAL_FNAME_BUFLEN];
+	struct ws_buf content;
+	int rc;
+
+	if (tli <= 1)
+		return WS_OK;
+	if ((rc = ws_wal_history_name(tli, name, err)) != WS_OK)
+		return rc;
+	ws_buf_init(&content, WS_TLI_HISTORY_MAX_BYTES);
+	rc = ws_pg_timeline_history(r->conn, tli, &content, err);
+	if (rc == WS_OK)
+		rc = store_object(r, name, &content, err);
+	ws_buf_free(&content);
+	return rc;
+}
+
+/*
+ * Leftovers of an earlier run: complete segments not yet stored (a crash
+ * after the rename), and partial files older than where streaming resumes
+ * (the end of an earlier timeline), stored as "<name>.partial".
+ */
+static int
+store_leftovers(struct receiver *r, const char *dir, uint32_t tli, ws_segno segno,
+				struct ws_error *err)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int rc = WS_OK;
+
+	if (d == NULL)
+		return ws_error_set(err, WS_ERR_IO, "could not open directory \"%s\": %m", dir);
+	while (rc == WS_OK && (e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		uint32_t ftli;
+		ws_segno fsegno;
+		struct ws_error ignored;
+		bool partial = ws_wal_is_partial_name(e->d_name);
+		char name[WS_WAL_FNAME_BUFLEN];
+
+		if (!partial && !ws_wal_is_segment_name(e->d_name))
+			continue;
+		memcpy(name, e->d_name, 24);
+		name[24] = '\0';
+		if (ws_wal_segment_parse(name, r->db->wal_segment_size, &ftli, &fsegno, &ignored) != WS_OK)
+			continue;
+		if (partial && fsegno == segno && ftli == tli)
+			continue;               /* the one streaming resumes in */
+		if (partial && (fsegno > segno || (fsegno == segno && ftli > tli)))
+			continue;               /* ahead of the start: leave it to the operator */
+		if (ws_snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) != WS_OK) {
+			rc = ws_error_set(err, WS_ERR_TOO_LARGE, "stream directory path is too long");
+			break;
+		}
+		ws_log_info(r->log, "receive", "storing %s left by an earlier run", e->d_name);
+		rc = store_file(r, path, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* ---- the stream ---- */
+
+static int
+send_status(struct receiver *r, struct ws_error *err)
+{
+	uint8_t msg[WS_REPL_STATUS_LEN];
+
+	ws_repl_status_encode(r->received, r->flushed, WS_LSN_INVALID, ws_repl_now(), false, msg);
+	r->next_status_ms = now_ms() + r->o->status_interval_ms;
+	r->reply_now = false;
+	return ws_pg_stream_send(r->conn, msg, sizeof(msg), err);
+}
+
+static int
+flush(struct receiver *r, struct ws_error *err)
+{
+	int rc;
+
+	if (r->flushed >= r->received)
+		return WS_OK;
+	if ((rc = ws_walfile_sync(&r->file, err)) != WS_OK)
+		return rc;
+	r->flushed = r->received;
+	return WS_OK;
+}
+
+static int
+complete_segment(struct receiver *r, struct ws_error *err)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = ws_walfile_complete(&r->file, path, sizeof(path), err)) != WS_OK)
+		return rc;
+	/* fsynced by the completion: what the server may count as flushed */
+	if (r->flushed < r->received)
+		r->flushed = r->received;
+	return store_file(r, path, err);
+}
+
+static int
+write_wal(struct receiver *r, const struct ws_repl_msg *m, struct ws_error *err)
+{
+	uint32_t segsize = r->db->wal_segment_size;
+	const uint8_t *data = m->data;
+	size_t len = m->len;
+	ws_lsn pos = m->start;
+	int rc;
+
+	if (m->start != r->received) {
+		char want[WS_LSN_STRLEN], got[WS_LSN_STRLEN];
+
+		ws_lsn_format(r->received, want);
+		ws_lsn_format(m->start, got);
+		return ws_error_set(err, WS_ERR_CORRUPT, "the server sent WAL at %s, expected %s", got, want);
+	}
+	while (len > 0) {
+		ws_segno segno = ws_wal_lsn_to_segno(pos, segsize);
+		uint32_t offset = ws_wal_segment_offset(pos, segsize);
+		size_t n = segsize - offset < len ? segsize - offset : len;
+
+		if (!ws_walfile_is_open(&r->file) &&
+			(rc = ws_walfile_open(&r->file, r->tli, segno, err)) != WS_OK)
+			return rc;
+		if ((rc = ws_walfile_write(&r->file, offset, data, n, err)) != WS_OK)
+			return rc;
+		pos += n;
+		data += n;
+		len -= n;
+		r->received = pos;
+		if (r->file.written == segsize && (rc = complete_segment(r, err)) != WS_OK)
+			return rc;
+	}
+	r->streamed = true;
+	return WS_OK;
+}
+
+static int
+handle_message(struct receiver *r, const uint8_t *buf, size_t len, struct ws_error *err)
+{
+	struct ws_repl_msg m;
+	int rc;
+
+	if ((rc = ws_repl_msg_parse(buf, len, &m, err)) != WS_OK)
+		return rc;
+	if (m.type == WS_REPL_KEEPALIVE) {
+		r->reply_now = r->reply_now || m.reply_requested;
+		return WS_OK;
+	}
+	return write_wal(r, &m, err);
+}
+
+/* Nothing more has arrived: make durable and report what the mode asks. */
+static int
+on_idle(struct receiver *r, struct ws_error *err)
+{
+	bool at_end = r->o->endpos != WS_LSN_INVALID && r->received >= r->o->endpos;
+	bool due = now_ms() >= r->next_status_ms;
+	bool synced_more = false;
+	int rc;
+
+	/*
+	 * A server asking for a reply may be waiting for our flush position,
+	 * as a primary shutting down does: answer with everything fsynced.
+	 */
+	if (r->o->synchronous || at_end || due || r->reply_now) {
+		synced_more = r->flushed < r->received;
+		if ((rc = flush(r, err)) != WS_OK)
+			return rc;
+	}
+	if (synced_more || due || r->reply_now) {
+		if ((rc = send_status(r, err)) != WS_OK)
+			return rc;
+	}
+	r->done = at_end;
+	return WS_OK;
+}
+
+/*
+ * Stream one timeline until the server ends it (*ended), endpos is
+ * reached or a stop is asked for.
+ */
+static int
+stream_timeline(struct receiver *r, bool *ended, struct ws_error *err)
+{
+	int rc = WS_OK;
+
+	*ended = false;
+	r->next_status_ms = now_ms();       /* report our position at once */
+	while (rc == WS_OK && !r->done && !stopping(r)) {
+		long wait = r->next_status_ms - now_ms();
+		enum ws_pg_stream_event ev;
+		uint8_t *msg;
+		size_t len;
+
+		rc = ws_pg_stream_next(r->conn, wait > 0 ? (int) wait : 0, &ev, &msg, &len, err);
+		if (rc != WS_OK)
+			break;
+		if (ev == WS_PG_STREAM_END) {
+			*ended = true;
+			break;
+		}
+		if (ev == WS_PG_STREAM_MESSAGE) {
+			rc = handle_message(r, msg, len, err);
+			ws_pg_stream_free(msg);
+			/* drain what has arrived before syncing: one fsync per batch */
+			while (rc == WS_OK && !r->done &&
+				   (rc = ws_pg_stream_next(r->conn, 0, &ev, &msg, &len, err)) == WS_OK &&
+				   ev == WS_PG_STREAM_MESSAGE) {
+				rc = handle_message(r, msg, len, err);
+				ws_pg_stream_free(msg);
+			}
+			if (rc == WS_OK && ev == WS_PG_STREAM_END) {
+				*ended = true;
+				break;
+			}
+		}
+		if (rc == WS_OK)
+			rc = on_idle(r, err);
+	}
+	if (rc == WS_OK && !*ended) {
+		/* endpos or a stop: make it all durable and say so before leaving */
+		rc = flush(r, err);
+		if (rc == WS_OK)
+			rc = send_status(r, err);
+	}
+	return rc;
+}
+
+/* The server's history tells which timeline holds start. */
+static int
+timeline_of(struct receiver *r, uint32_t server_tli, ws_lsn start, uint32_t *tli,
+			struct ws_error *err)
+{
+	struct ws_tli_history hist;
+	struct ws_buf content;
+	uint32_t found;
+	int rc;
+
+	ws_buf_init(&content, WS_TLI_HISTORY_MAX_BYTES);
+	rc = ws_pg_timeline_history(r->conn, server_tli, &content, err);
+	if (rc == WS_OK)
+		rc = ws_tli_history_parse((const char *) content.data, content.len, server_tli, &hist, err);
+	ws_buf_free(&content);
+	if (rc != WS_OK)
+		return rc;
+	found = ws_tli_history_tli_of(&hist, start);
+	ws_tli_history_free(&hist);
+	if (found != 0)
+		*tli = found;
+	return WS_OK;
+}
+
+static int
+check_server(struct receiver *r, const struct ws_pg_identity *id, struct ws_error *err)
+{
+	int major = ws_pg_server_version_num(r->conn) / 10000;
+
+	if (id->system_id != r->db->system_id)
+		return ws_error_set(err, WS_ERR_INVALID,
+							"server at %s has system identifier %llu, but stanza \"%s\" is for %llu: refusing to stream another cluster's WAL",
+							ws_pg_target(r->conn), (unsigned long long) id->system_id,
+							r->a->stanza.name, (unsigned long long) r->db->system_id);
+	if (major != r->db->pg_version)
+		return ws_error_set(err, WS_ERR_INVALID,
+							"server at %s runs PostgreSQL %d, but stanza \"%s\" is for PostgreSQL %d",
+							ws_pg_target(r->conn), major, r->a->stanza.name, r->db->pg_version);
+	return WS_OK;
+}
+
+static int
+prepare_slot(struct receiver *r, struct ws_pg_slot_position *slot, struct ws_error *err)
+{
+	const char *name = r->o->slot;
+	int rc;
+
+	if ((rc = ws_pg_read_slot(r->conn, name, slot, err)) != WS_OK || slot->exists)
+		return rc;
+	if (!r->o->create_slot)
+		return ws_error_set(err, WS_ERR_NOT_FOUND,
+							"replication slot \"%s\" does not exist on %s: create it with \"walship slot create %s\" or use --create-slot",
+							name, ws_pg_target(r->conn), name);
+	rc = ws_pg_create_slot(r->conn, name, err);
+	if (rc == WS_ERR_EXISTS)
+		rc = WS_OK;             /* created meanwhile by someone else */
+	if (rc == WS_OK) {
+		ws_log_info(r->log, "receive", "created replication slot \"%s\"", name);
+		rc = ws_pg_read_slot(r->conn, name, slot, err);
+	}
+	return rc;
+}
+
+/* One connection: stream until an error, endpos, a stop or the server's end. */
+static int
+session(struct receiver *r, const char *dir, struct ws_error *err)
+{
+	const char *slot_name = r->o->slot != NULL && r->o->slot[0] != '\0' ? r->o->slot : NULL;
+	struct ws_pg_slot_position slot = {0};
+	struct ws_pg_identity id;
+	struct ws_stream_start start;
+	char pos[WS_LSN_STRLEN];
+	int rc;
+
+	rc = ws_pg_connect_replication(r->o->conninfo, r->o->connect_timeout, &r->conn, err);
+	if (rc == WS_OK)
+		rc = ws_pg_identify_system(r->conn, &id, err);
+	if (rc == WS_OK)
+		rc = check_server(r, &id, err);
+	if (rc == WS_OK && slot_name != NULL)
+		rc = prepare_slot(r, &slot, err);
+	if (rc == WS_OK)
+		rc = ws_stream_start_find(r->a, dir, slot_name != NULL ? &slot : NULL, &id, &start, err);
+	if (rc == WS_OK && start.tli != id.timeline)
+		rc = timeline_of(r, id.timeline, start.lsn, &start.tli, err);
+	if (rc == WS_OK)
+		rc = store_leftovers(r, dir, start.tli, ws_wal_lsn_to_segno(start.lsn, r->db->wal_segment_size), err);
+	ws_lsn_format(start.lsn, pos);
+	if (rc == WS_OK)
+		ws_log_info(r->log, "receive", "streaming from %s at %s on timeline %u (resuming from the %s)",
+					ws_pg_target(r->conn), pos, start.tli, start.source);
+	r->tli = start.tli;
+	r->received = start.lsn;
+	r->flushed = start.lsn;
+	while (rc == WS_OK) {
+		bool ended;
+		bool has_next;
+		uint32_t next_tli;
+		ws_lsn next_start;
+
+		rc = store_history(r, r->tli, err);
+		if (rc == WS_OK)
+			rc = ws_pg_start_replication(r->conn, slot_name, r->received, r->tli, err);
+		if (rc == WS_OK)
+			rc = stream_timeline(r, &ended, err);
+		if (rc != WS_OK)
+			break;
+		rc = ws_pg_stream_finish(r->conn, &has_next, &next_tli, &next_start, err);
+		if (rc != WS_OK || r->done || stopping(r))
+			break;
+		if (!has_next) {
+			rc = ws_error_set(err, WS_ERR_CONNECT, "server at %s ended streaming", ws_pg_target(r->conn));
+			break;
+		}
+		/* the old timeline's last segment stays what it is: a .partial */
+		if (ws_walfile_is_open(&r->file)) {
+			char path[PATH_MAX];
+
+			rc = ws_walfile_close(&r->file, path, sizeof(path), err);
+			if (rc == WS_OK)
+				rc = store_file(r, path, err);
+		}
+		ws_lsn_format(next_start, pos);
+		ws_log_info(r->log, "receive", "timeline %u ended at %s; following timeline %u", r->tli, pos, next_tli);
+		r->tli = next_tli;
+		r->received = next_start - ws_wal_segment_offset(next_start, r->db->wal_segment_size);
+		r->flushed = r->received;
+	}
+	if (ws_walfile_is_open(&r->file)) {
+		struct ws_error ignored;
+		char path[PATH_MAX];
+
+		ws_walfile_close(&r->file, path, sizeof(path), rc == WS_OK ? err : &ignored);
+	}
+	ws_pg_close(r->conn);
+	r->conn = NULL;
+	return rc;
+}
+
+/* Errors no retry can fix: the wrong server, a missing slot, our own disk. */
+static bool
+fatal(int rc)
+{
+	return rc == WS_ERR_INVALID || rc == WS_ERR_NOT_FOUND || rc == WS_ERR_IO ||
+		rc == WS_ERR_CORRUPT || rc == WS_ERR_EXISTS || rc == WS_ERR_NOMEM;
+}
+
+static void
+pause_s(const struct receiver *r, int seconds)
+{
+	const struct timespec tick = {0, 100 * 1000000L};
+
+	for (int i = 0; i < seconds * 10 && !stopping(r); i++)
+		nanosleep(&tick, NULL);
+}
+
+int
+ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
+				const struct ws_receiver_options *o, struct ws_error *err)
+{
+	struct receiver r;
+	int backoff = 1;
+	bool ever_streamed = false;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.log = log;
+	r.o = o;
+	r.db = ws_stanza_current(&a->stanza);
+	ws_walfile_init(&r.file, dir, r.db->wal_segment_size);
+	for (;;) {
+		r.streamed = false;
+		rc = session(&r, dir, err);
+		ever_streamed = ever_streamed || r.streamed;
+		if (r.done || stopping(&r) || (rc != WS_OK && (fatal(rc) || !o->loop || !ever_streamed)))
+			break;
+		if (r.streamed)
+			backoff = 1;
+		ws_log_warn(log, "receive", "%s; reconnecting in %d s",
+					rc != WS_OK ? err->message : "the server ended streaming", backoff);
+		pause_s(&r, backoff);
+		if (stopping(&r))
+			break;
+		backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
+	}
+	if (stopping(&r) && !fatal(rc))
+		rc = WS_OK;
+	return rc;
+}

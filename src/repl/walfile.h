@@ -1,0 +1,59 @@
+/*
+ * walfile.h — the segment a receiver is writing
+ *
+ * While a segment is being received it is "<name>.partial" in the stream
+ * directory, created at full segment size (as PostgreSQL's own WAL files
+ * are), written where each byte belongs and fdatasync'ed before its
+ * position is reported as flushed. A complete segment is renamed to
+ * "<name>" (fsync of the directory), after which the receiver stores it in
+ * the repository and removes it.
+ */
+#ifndef WALSHIP_REPL_WALFILE_H
+#define WALSHIP_REPL_WALFILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "wal/lsn.h"
+#include "wal/segment.h"
+
+struct ws_walfile {
+	int fd;                      /* -1: no segment open */
+	char dir[PATH_MAX];
+	char name[WS_WAL_FNAME_BUFLEN];
+	uint32_t tli;
+	ws_segno segno;
+	uint32_t segsize;
+	uint32_t written;            /* bytes from the segment's start */
+	uint32_t synced;             /* ... of which fdatasync'ed */
+};
+
+void ws_walfile_init(struct ws_walfile *f, const char *dir, uint32_t segsize);
+
+/* Open (creating it at full size if needed) the partial file of tli/segno. */
+int ws_walfile_open(struct ws_walfile *f, uint32_t tli, ws_segno segno, struct ws_error *err);
+
+/* Write len bytes at offset; the bytes before it must be written already. */
+int ws_walfile_write(struct ws_walfile *f, uint32_t offset, const void *data, size_t len,
+					 struct ws_error *err);
+
+/* fdatasync what was written since the last sync. */
+int ws_walfile_sync(struct ws_walfile *f, struct ws_error *err);
+
+/*
+ * The segment is complete: sync it, rename it to its final name in the
+ * same directory and close it. path receives the new path.
+ */
+int ws_walfile_complete(struct ws_walfile *f, char *path, size_t size, struct ws_error *err);
+
+/* Sync and close, keeping "<name>.partial"; path receives its path. */
+int ws_walfile_close(struct ws_walfile *f, char *path, size_t size, struct ws_error *err);
+
+bool ws_walfile_is_open(const struct ws_walfile *f);
+
+/* The LSN just after the last byte written (valid while open). */
+ws_lsn ws_walfile_end(const struct ws_walfile *f);
+
+#endif
