@@ -6,6 +6,7 @@
  * is not in the repository, so PostgreSQL goes on to streaming.
  */
 #include "archive/archive.h"
+#include "archive/get_partial.h"
 #include "archive/prefetch.h"
 #include "archive/push_async.h"
 #include "cmd/command.h"
@@ -98,6 +99,16 @@ run_archive_get(struct ws_cmd_ctx *ctx)
 		rc = ws_archive_get_prefetched(ctx->cfg, &a, ctx->argv[0], ctx->argv[1], &ctx->err);
 	else
 		rc = ws_archive_get(&a, ctx->argv[0], ctx->argv[1], &ctx->err);
+	if (rc == WS_ERR_NOT_FOUND && ws_cmd_flag(ctx, "partial")) {
+		char dir[4096];
+
+		rc = ws_archive_stream_dir(ctx->cfg, dir, sizeof(dir), &ctx->err);
+		if (rc == WS_OK)
+			rc = ws_archive_get_partial(&a, dir, ctx->argv[0], ctx->argv[1], &ctx->err);
+		if (rc == WS_OK)
+			ws_log_warn(ctx->log, "archive-get", "restored WAL file \"%s\" from an incomplete (partial) copy: recovery ends in it",
+						ctx->argv[0]);
+	}
 	ws_archive_close(&a);
 	if (rc == WS_ERR_NOT_FOUND) {
 		/* normal at the end of the archive: say it quietly, no error line */
@@ -121,6 +132,11 @@ const struct ws_command ws_cmd_archive_push = {
 	.run = run_archive_push,
 };
 
+static const struct ws_cmd_option get_options[] = {
+	{"partial", NULL, "when no complete copy exists, serve the receiver's newest partial segment (recovery ends in it)"},
+	{NULL, NULL, NULL}
+};
+
 const struct ws_command ws_cmd_archive_get = {
 	.name = "archive-get",
 	.summary = "Restore one WAL file (restore_command = 'walship archive-get %f %p')",
@@ -128,6 +144,6 @@ const struct ws_command ws_cmd_archive_get = {
 	.min_args = 2,
 	.max_args = 2,
 	.uses_config = true,
-	.options = NULL,
+	.options = get_options,
 	.run = run_archive_get,
 };

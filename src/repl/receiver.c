@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive/get_partial.h"
 #include "archive/object.h"
 #include "common/fileio.h"
 #include "common/str.h"
@@ -54,15 +55,11 @@ stopping(const struct receiver *r)
 int
 ws_receive_dir(const struct ws_config *cfg, char *buf, size_t size, struct ws_error *err)
 {
-	bool posix = strcmp(ws_config_str(cfg, WS_OPT_REPO_TYPE), "posix") == 0;
-	const char *root = ws_config_str(cfg, posix ? WS_OPT_REPO_PATH : WS_OPT_SPOOL_PATH);
 	int rc;
 
-	if (ws_snprintf(buf, size, "%s/%s/stream", root, ws_config_str(cfg, WS_OPT_STANZA)) != WS_OK)
-		return ws_error_set(err, WS_ERR_TOO_LARGE, "stream directory path is too long");
-	if ((rc = ws_mkdir_p(buf, 0750, err)) != WS_OK)
+	if ((rc = ws_archive_stream_dir(cfg, buf, size, err)) != WS_OK)
 		return rc;
-	return WS_OK;
+	return ws_mkdir_p(buf, 0750, err);
 }
 
 /* ---- storing what was received ---- */
