@@ -107,3 +107,57 @@ mkdir -p "$WS_TMP/dump" && chown postgres:postgres "$WS_TMP/dump"
 walship_as_pg --config "$rconf" archive-get "$last" "$WS_TMP/dump/$last" >/dev/null 2>&1
 ok "pg_waldump reads the last segment the receiver stored" -- \
 	"$PG_BINDIR/pg_waldump" -q -p "$WS_TMP/dump" "$last"
+
+# ---------------------------------------------------------------------------
+note "bad input"
+expect_exit 1 "a slot that does not exist (without --create-slot) exits 1" -- \
+	timeout 30 setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$WALSHIP" --config "$rconf" receive --slot nosuchslot
+error_line_like 'replication slot "nosuchslot" does not exist .*walship slot create nosuchslot' \
+	"... saying how to create it"
+expect_exit 2 "an invalid slot name exits 2" -- \
+	timeout 30 setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$WALSHIP" --config "$rconf" receive --slot "Bad-Name"
+error_line_like 'invalid replication slot name "Bad-Name"' "... naming it"
+expect_exit 2 "an invalid --endpos exits 2" -- \
+	walship_as_pg --config "$rconf" receive --endpos nonsense
+error_line_like 'invalid --endpos "nonsense"' "... naming it"
+
+pg_sql primary "CREATE ROLE norepl LOGIN" >/dev/null
+nconf=$WS_TMP/norepl.conf
+sed "s/^pg-conninfo = \"\\(.*\\)\";/pg-conninfo = \"\\1 user=norepl\";/" "$rconf" >"$nconf" && chmod 644 "$nconf"
+expect_exit 3 "a role without REPLICATION exits 3" -- \
+	timeout 30 setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$WALSHIP" --config "$nconf" receive
+error_line_like 'replication connection.*norepl|must be superuser or replication role' "... with the server's reason"
+
+# another cluster, same port layout: its system identifier differs
+pg_create_primary other
+oconf=$WS_TMP/other.conf
+sed "s|^pg-conninfo = .*|pg-conninfo = \"$(pg_conninfo other)\";|" "$rconf" >"$oconf" && chmod 644 "$oconf"
+expect_exit 2 "another cluster's server exits 2" -- \
+	timeout 30 setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$WALSHIP" --config "$oconf" receive --create-slot
+error_line_like 'has system identifier [0-9]+, but stanza "recv" is for [0-9]+: refusing' "... naming both identifiers"
+is "$(pg_sql other "SELECT count(*) FROM pg_replication_slots")" 0 "... and created no slot there"
+
+note "the connection drops mid-stream: the receiver reconnects, nothing is lost"
+receive_bg
+ok "the receiver streams" -- pg_wait_for primary \
+	"SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walship' AND state = 'streaming'" 1 30
+as_pg "$PG_BINDIR/pgbench" -T 4 -c 4 -h "$WS_TMP" -p "$port" -U postgres postgres >/dev/null 2>&1 &
+bench_pid=$!
+for _ in 1 2 3; do
+	sleep 1
+	pg_sql primary "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'walship'" >/dev/null
+done
+wait "$bench_pid"
+last=$(pg_sql primary "SELECT pg_walfile_name(pg_switch_wal())")
+ok "the receiver stored $last after three dropped connections" -- \
+	wait_until 60 -- test -f "$repo/recv/archive/15-1/${last:0:16}/$last.ws"
+ok "archive-push archived up to $last" -- pg_wait_for primary \
+	"SELECT last_archived_wal >= '$last' FROM pg_stat_archiver" t 60
+ok "every segment still matches archive-push's copy" -- compare_all
+kill -TERM "$(bg_pid recv)"
+bg_wait recv 30
+is "$RC" 0 "the receiver stops cleanly"
