@@ -280,7 +280,7 @@ test_async_worker_uploads_queue(void **state)
 	assert_int_equal(q.count, 8);
 	assert_string_equal(q.names[0], "00000001000000000000000A");
 	ws_spool_queue_free(&q);
-	assert_int_equal(ws_push_worker_run(&f->cfg, &f->log, &err), WS_OK);
+	assert_int_equal(ws_push_worker_run(&f->cfg, &f->log, "", &err), WS_OK);
 	assert_int_equal(ws_spool_queue_list(&spool, &q, &err), WS_OK);
 	assert_int_equal(q.count, 0);
 	ws_spool_queue_free(&q);
@@ -346,7 +346,7 @@ test_worker_failure_is_reported(void **state)
 		assert_int_equal(ws_storage_put(spool.store, spath, raw.data, raw.len, NULL, &err), WS_OK);
 		ws_buf_free(&raw);
 	}
-	assert_int_equal(ws_push_worker_run(&f->cfg, &f->log, &err), WS_OK);
+	assert_int_equal(ws_push_worker_run(&f->cfg, &f->log, "", &err), WS_OK);
 	assert_int_equal(ws_spool_read_error(&spool, message, sizeof(message), &err), WS_OK);
 	assert_non_null(strstr(message, "000000010000000000000030: "));
 	assert_non_null(strstr(message, "different checksum"));
