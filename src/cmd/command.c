@@ -15,6 +15,7 @@ static const struct ws_command *const command_table[] = {
 	&ws_cmd_expire,
 	&ws_cmd_help,
 	&ws_cmd_info,
+	&ws_cmd_mode,
 	&ws_cmd_receive,
 	&ws_cmd_restore,
 	&ws_cmd_stanza_create,

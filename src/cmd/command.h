@@ -65,6 +65,7 @@ void ws_commands_print_usage(FILE *out);
 extern const struct ws_command ws_cmd_archive_get;
 extern const struct ws_command ws_cmd_backup;
 extern const struct ws_command ws_cmd_standby;
+extern const struct ws_command ws_cmd_mode;
 extern const struct ws_command ws_cmd_receive;
 extern const struct ws_command ws_cmd_restore;
 extern const struct ws_command ws_cmd_archive_push;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const char *const ws_repo_types[] = {"posix", "s3", NULL};
+static const char *const ws_replication_modes[] = {"async", "sync", "semi-sync", NULL};
 static const char *const ws_s3_uri_styles[] = {"host", "path", NULL};
 static const char *const ws_cipher_types[] = {"none", "aes-256-gcm", NULL};
 static const char *const ws_compress_types[] = {"none", "zlib", "zstd", NULL};

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/str.h"
 #include "config/config_log.h"
 
 #define COMPONENT "walshipd"
@@ -64,6 +65,52 @@ ws_daemon_reload(struct ws_daemon *d, struct ws_error *err)
 	return WS_OK;
 }
 
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Log a failure once, not every tick, and its end. */
+static void
+note_failure(struct ws_daemon *d, const struct ws_error *e)
+{
+	if (e == NULL) {
+		if (d->last_error[0] != '\0')
+			ws_log_info(&d->log, COMPONENT, "the server is reachable again");
+		d->last_error[0] = '\0';
+		return;
+	}
+	if (strcmp(d->last_error, e->message) != 0)
+		ws_log_warn(&d->log, COMPONENT, "%s", e->message);
+	ws_strlcpy(d->last_error, e->message, sizeof(d->last_error));
+}
+
+/* One tick of work: apply the replication mode on the local server. */
+static void
+daemon_tick(struct ws_daemon *d)
+{
+	struct ws_error e;
+	int rc = WS_OK;
+
+	ws_error_clear(&e);
+	if (d->conn == NULL) {
+		rc = ws_pg_connect(ws_config_str(&d->cfg, WS_OPT_PG_CONNINFO),
+						   (int) ws_config_int(&d->cfg, WS_OPT_CONNECT_TIMEOUT), &d->conn, &e);
+		ws_sync_manager_init(&d->sync);
+	}
+	if (rc == WS_OK)
+		rc = ws_sync_manager_tick(&d->sync, d->conn, &d->cfg, &d->log, now_ms(), &e);
+	if (rc != WS_OK && rc != WS_ERR_CONFIG) {
+		ws_pg_close(d->conn);
+		d->conn = NULL;
+	}
+	note_failure(d, rc == WS_OK ? NULL : &e);
+}
+
 int
 ws_daemon_run(struct ws_daemon *d, struct ws_error *err)
 {
@@ -99,8 +146,11 @@ ws_daemon_run(struct ws_daemon *d, struct ws_error *err)
 			rc = ws_error_set(err, WS_ERR_IO, "could not wait for signals: %m");
 			break;
 		}
-		/* tick: later features (receiver, lease keeper) do their work here */
+		if (sig != SIGTERM && sig != SIGINT)
+			daemon_tick(d);
 	}
+	ws_pg_close(d->conn);
+	d->conn = NULL;
 	sigprocmask(SIG_SETMASK, &previous, NULL);
 	ws_log_info(&d->log, COMPONENT, "walshipd stopped");
 	return rc;

@@ -12,14 +12,19 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "pg/conn.h"
+#include "repl/syncmgr.h"
 
-#define WS_DAEMON_TICK_MS 1000
+#define WS_DAEMON_TICK_MS WS_SYNCMGR_TICK_MS
 
 struct ws_daemon {
 	struct ws_config cfg;
 	struct ws_config_sources sources;  /* re-read on SIGHUP */
 	struct ws_log log;
 	int tick_ms;
+	struct ws_pg_conn *conn;           /* the local server; NULL until connected */
+	struct ws_sync_manager sync;
+	char last_error[WS_ERROR_MSG_MAX]; /* logged once until it changes */
 };
 
 /*
