@@ -15,11 +15,13 @@
 #include "common/str.h"
 #include "pg/repl_msg.h"
 #include "pg/replication.h"
+#include "repl/finisher.h"
 #include "repl/startpos.h"
 #include "repl/walfile.h"
 #include "wal/timeline.h"
 
 #define BACKOFF_MAX_S 30
+#define FINISHER_DEPTH 4             /* completed segments waiting to be stored */
 
 struct receiver {
 	struct ws_archive *a;
@@ -28,6 +30,7 @@ struct receiver {
 	const struct ws_stanza_db *db;
 	struct ws_pg_conn *conn;
 	struct ws_walfile file;
+	struct ws_finisher *fin;     /* stores completed segments in the background */
 	uint32_t tli;
 	ws_lsn received;             /* end of what was written */
 	ws_lsn flushed;              /* end of what was fsynced: the flush reported */
@@ -205,7 +208,7 @@ complete_segment(struct receiver *r, struct ws_error *err)
 	/* fsynced by the completion: what the server may count as flushed */
 	if (r->flushed < r->received)
 		r->flushed = r->received;
-	return store_file(r, path, err);
+	return ws_finisher_submit(r->fin, path, err);
 }
 
 static int
@@ -411,7 +414,10 @@ session(struct receiver *r, const char *dir, struct ws_error *err)
 	char pos[WS_LSN_STRLEN];
 	int rc;
 
-	rc = ws_pg_connect_replication(r->o->conninfo, r->o->connect_timeout, &r->conn, err);
+	/* the repository is the finisher's while it stores: let it finish first */
+	rc = ws_finisher_drain(r->fin, err);
+	if (rc == WS_OK)
+		rc = ws_pg_connect_replication(r->o->conninfo, r->o->connect_timeout, &r->conn, err);
 	if (rc == WS_OK)
 		rc = ws_pg_identify_system(r->conn, &id, err);
 	if (rc == WS_OK)
@@ -437,7 +443,9 @@ session(struct receiver *r, const char *dir, struct ws_error *err)
 		uint32_t next_tli;
 		ws_lsn next_start;
 
-		rc = store_history(r, r->tli, err);
+		rc = ws_finisher_drain(r->fin, err);
+		if (rc == WS_OK)
+			rc = store_history(r, r->tli, err);
 		if (rc == WS_OK)
 			rc = ws_pg_start_replication(r->conn, slot_name, r->received, r->tli, err);
 		if (rc == WS_OK)
@@ -452,7 +460,9 @@ session(struct receiver *r, const char *dir, struct ws_error *err)
 			break;
 		}
 		/* the old timeline's last segment stays what it is: a .partial */
-		if (ws_walfile_is_open(&r->file)) {
+		if (rc == WS_OK)
+			rc = ws_finisher_drain(r->fin, err);
+		if (rc == WS_OK && ws_walfile_is_open(&r->file)) {
 			char path[PATH_MAX];
 
 			rc = ws_walfile_close(&r->file, path, sizeof(path), err);
@@ -468,9 +478,12 @@ session(struct receiver *r, const char *dir, struct ws_error *err)
 	if (ws_walfile_is_open(&r->file)) {
 		struct ws_error ignored;
 		char path[PATH_MAX];
+		int closed = ws_walfile_close(&r->file, path, sizeof(path), rc == WS_OK ? err : &ignored);
 
-		ws_walfile_close(&r->file, path, sizeof(path), rc == WS_OK ? err : &ignored);
+		rc = rc == WS_OK ? closed : rc;
 	}
+	if (rc == WS_OK)
+		rc = ws_finisher_drain(r->fin, err);
 	ws_pg_close(r->conn);
 	r->conn = NULL;
 	return rc;
@@ -493,6 +506,12 @@ pause_s(const struct receiver *r, int seconds)
 		nanosleep(&tick, NULL);
 }
 
+static int
+finish_segment(void *arg, const char *path, struct ws_error *err)
+{
+	return store_file(arg, path, err);
+}
+
 int
 ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 				const struct ws_receiver_options *o, struct ws_error *err)
@@ -508,6 +527,8 @@ ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 	r.o = o;
 	r.db = ws_stanza_current(&a->stanza);
 	ws_walfile_init(&r.file, dir, r.db->wal_segment_size);
+	if ((rc = ws_finisher_start(finish_segment, &r, FINISHER_DEPTH, &r.fin, err)) != WS_OK)
+		return rc;
 	for (;;) {
 		r.streamed = false;
 		rc = session(&r, dir, err);
@@ -525,5 +546,11 @@ ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 	}
 	if (stopping(&r) && !fatal(rc))
 		rc = WS_OK;
+	{
+		struct ws_error ignored;
+		int stopped = ws_finisher_stop(r.fin, rc == WS_OK ? err : &ignored);
+
+		rc = rc == WS_OK ? stopped : rc;
+	}
 	return rc;
 }

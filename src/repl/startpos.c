@@ -40,12 +40,15 @@ from_stream_dir(const char *dir, uint32_t segsize, struct candidate *best, struc
 		uint32_t tli;
 		ws_segno segno;
 
-		if (!ws_wal_is_partial_name(e->d_name))
+		bool partial = ws_wal_is_partial_name(e->d_name);
+
+		if (!partial && !ws_wal_is_segment_name(e->d_name))
 			continue;
 		memcpy(name, e->d_name, 24);
 		name[24] = '\0';
+		/* a complete one waiting to be stored counts as stored */
 		if (ws_wal_segment_parse(name, segsize, &tli, &segno, &ignored) == WS_OK)
-			consider(best, tli, segno);
+			consider(best, tli, partial ? segno : segno + 1);
 	}
 	closedir(d);
 	return WS_OK;
