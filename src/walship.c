@@ -37,7 +37,7 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ws_log_init_stderr(&log, WS_LOG_INFO);
 	if (ws_args_parse(argc, argv, &args, &ctx.err) != WS_OK)
-		return fail(&ctx.err, WS_EXIT_USAGE);
+		return fail(&ctx.err, ws_command_usage_exit(args.cmd));
 	if (args.version) {
 		printf("walship %s\n", PACKAGE_VERSION);
 		return WS_EXIT_OK;
@@ -67,10 +67,10 @@ main(int argc, char **argv)
 		};
 
 		if (ws_config_load_all(&cfg, &src, &ctx.err) != WS_OK)
-			return fail(&ctx.err, WS_EXIT_USAGE);
+			return fail(&ctx.err, ws_command_usage_exit(args.cmd));
 		if (ws_config_apply_log(&cfg, &log, &ctx.err) != WS_OK) {
 			ws_config_free(&cfg);
-			return fail(&ctx.err, WS_EXIT_USAGE);
+			return fail(&ctx.err, ws_command_usage_exit(args.cmd));
 		}
 		ctx.cfg = &cfg;
 	}

@@ -18,9 +18,11 @@ static const struct ws_command *const command_table[] = {
 	&ws_cmd_mode,
 	&ws_cmd_receive,
 	&ws_cmd_restore,
+	&ws_cmd_slot,
 	&ws_cmd_stanza_create,
 	&ws_cmd_stanza_upgrade,
 	&ws_cmd_standby,
+	&ws_cmd_status,
 	&ws_cmd_verify,
 	&ws_cmd_version,
 	NULL
@@ -84,6 +86,12 @@ ws_exit_code_for_status(int status)
 	default:
 		return WS_EXIT_FAILURE;
 	}
+}
+
+int
+ws_command_usage_exit(const struct ws_command *cmd)
+{
+	return cmd != NULL && cmd->usage_exit != 0 ? cmd->usage_exit : WS_EXIT_USAGE;
 }
 
 void

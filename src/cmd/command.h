@@ -44,6 +44,8 @@ struct ws_command {
 	int max_args;
 	bool uses_config;                      /* help and version do not */
 	const struct ws_cmd_option *options;
+	/* Exit code for bad arguments or configuration; 0 means WS_EXIT_USAGE. */
+	int usage_exit;
 	/* Returns an exit code (exit_codes.h); on failure ctx->err says why. */
 	int (*run)(struct ws_cmd_ctx *ctx);
 };
@@ -57,6 +59,9 @@ int ws_command_option_index(const struct ws_command *cmd, const char *name);
 /* Value of a command option given on the command line, NULL if absent. */
 const char *ws_cmd_opt(const struct ws_cmd_ctx *ctx, const char *name);
 bool ws_cmd_flag(const struct ws_cmd_ctx *ctx, const char *name);
+
+/* The command's usage_exit, WS_EXIT_USAGE for NULL or when it sets none. */
+int ws_command_usage_exit(const struct ws_command *cmd);
 
 void ws_command_print_help(const struct ws_command *cmd, FILE *out);
 void ws_commands_print_usage(FILE *out);
@@ -76,6 +81,8 @@ extern const struct ws_command ws_cmd_stanza_create;
 extern const struct ws_command ws_cmd_stanza_upgrade;
 extern const struct ws_command ws_cmd_help;
 extern const struct ws_command ws_cmd_verify;
+extern const struct ws_command ws_cmd_status;
+extern const struct ws_command ws_cmd_slot;
 extern const struct ws_command ws_cmd_version;
 
 #endif

@@ -4,6 +4,7 @@
 #include "common/json.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "common/error.h"
@@ -111,6 +112,20 @@ ws_json_int(struct ws_json *j, const char *key, int64_t value)
 
 	begin_value(j, key);
 	snprintf(num, sizeof(num), "%" PRId64, value);
+	put(j, num);
+}
+
+void
+ws_json_double(struct ws_json *j, const char *key, double value)
+{
+	char num[64];
+
+	begin_value(j, key);
+	if (!isfinite(value)) {
+		put(j, "null");
+		return;
+	}
+	snprintf(num, sizeof(num), "%.15g", value);
 	put(j, num);
 }
 

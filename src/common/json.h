@@ -30,6 +30,8 @@ void ws_json_array_begin(struct ws_json *j, const char *key);
 void ws_json_array_end(struct ws_json *j);
 void ws_json_string(struct ws_json *j, const char *key, const char *value); /* NULL → null */
 void ws_json_int(struct ws_json *j, const char *key, int64_t value);
+/* Shortest round-trip-ish form (%.15g); NaN and infinities are written as null. */
+void ws_json_double(struct ws_json *j, const char *key, double value);
 void ws_json_bool(struct ws_json *j, const char *key, bool value);
 void ws_json_null(struct ws_json *j, const char *key);
 /* WS_OK, or the first error; also fails if objects are left open. */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/str.h"
+#include "config/size.h"
 
 static void
 value_clear(struct ws_config_value *v)
@@ -17,6 +18,33 @@ value_clear(struct ws_config_value *v)
 	v->number = 0;
 	v->source = WS_SRC_UNSET;
 	v->line = 0;
+}
+
+/* A size in bytes within the option's range (see size.h). */
+static int
+parse_size(const struct ws_option *opt, const char *text, int64_t *number,
+		   struct ws_error *err)
+{
+	char min[WS_SIZE_STRLEN];
+	char max[WS_SIZE_STRLEN];
+	int64_t bytes;
+	int rc;
+
+	rc = ws_size_parse(text, &bytes);
+	ws_size_format(opt->min, min, sizeof(min));
+	ws_size_format(opt->max, max, sizeof(max));
+	if (rc == WS_OK && (bytes < opt->min || bytes > opt->max))
+		rc = WS_ERR_TOO_LARGE;
+	if (rc == WS_ERR_TOO_LARGE)
+		return ws_error_set(err, WS_ERR_CONFIG,
+							"invalid value \"%s\" for option \"%s\": must be between %s and %s",
+							text, opt->name, min, max);
+	if (rc != WS_OK)
+		return ws_error_set(err, WS_ERR_CONFIG,
+							"invalid value \"%s\" for option \"%s\": expected a whole number of bytes, optionally with a unit (" WS_SIZE_UNITS_HINT "), e.g. 16MB",
+							text, opt->name);
+	*number = bytes;
+	return WS_OK;
 }
 
 /*
@@ -56,6 +84,8 @@ parse_value(const struct ws_option *opt, const char *text, int64_t *number,
 								"invalid value \"%s\" for option \"%s\": expected an integer",
 								text, opt->name);
 		return WS_OK;
+	case WS_OPT_SIZE:
+		return parse_size(opt, text, number, err);
 	case WS_OPT_BOOL:
 		if (!ws_parse_bool(text, &b))
 			return ws_error_set(err, WS_ERR_CONFIG,

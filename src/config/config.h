@@ -25,7 +25,8 @@ enum ws_opt_type {
 	WS_OPT_PATH,   /* a string that must be an absolute path */
 	WS_OPT_INT,
 	WS_OPT_BOOL,
-	WS_OPT_ENUM
+	WS_OPT_ENUM,
+	WS_OPT_SIZE    /* bytes: an integer, optionally with a unit (16MB, see size.h) */
 };
 
 enum ws_option_id {
@@ -40,7 +41,7 @@ struct ws_option {
 	const char *name;
 	enum ws_opt_type type;
 	const char *default_value;   /* text form; NULL means unset */
-	int64_t min;                 /* WS_OPT_INT only */
+	int64_t min;                 /* WS_OPT_INT and WS_OPT_SIZE (bytes) only */
 	int64_t max;
 	const char *const *allowed;  /* WS_OPT_ENUM only, NULL-terminated */
 	const char *section;
@@ -57,7 +58,7 @@ enum ws_config_source {
 
 struct ws_config_value {
 	char *text;                  /* normalised text; NULL when unset */
-	int64_t number;              /* INT value, BOOL 0/1, ENUM index */
+	int64_t number;              /* INT value, SIZE bytes, BOOL 0/1, ENUM index */
 	enum ws_config_source source;
 	int line;                    /* line in the file when source is FILE */
 };
@@ -121,7 +122,7 @@ int ws_config_load_all(struct ws_config *cfg, const struct ws_config_sources *sr
 /* Checks between options, after every source was applied. */
 int ws_config_validate(const struct ws_config *cfg, struct ws_error *err);
 
-/* Typed access. Strings are NULL when unset. */
+/* Typed access. Strings are NULL when unset; ws_config_int gives a SIZE in bytes. */
 const char *ws_config_str(const struct ws_config *cfg, enum ws_option_id id);
 int64_t ws_config_int(const struct ws_config *cfg, enum ws_option_id id);
 bool ws_config_bool(const struct ws_config *cfg, enum ws_option_id id);

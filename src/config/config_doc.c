@@ -9,12 +9,23 @@
 
 #include <string.h>
 
+#include "config/size.h"
+
 static void
 allowed_text(const struct ws_option *opt, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	if (opt->type == WS_OPT_INT) {
 		snprintf(buf, size, "%lld..%lld", (long long) opt->min, (long long) opt->max);
+		return;
+	}
+	if (opt->type == WS_OPT_SIZE) {
+		char min[WS_SIZE_STRLEN];
+		char max[WS_SIZE_STRLEN];
+
+		ws_size_format(opt->min, min, sizeof(min));
+		ws_size_format(opt->max, max, sizeof(max));
+		snprintf(buf, size, "%s..%s, units " WS_SIZE_UNITS_HINT, min, max);
 		return;
 	}
 	if (opt->type == WS_OPT_BOOL) {

@@ -48,6 +48,7 @@ ws_opt_type_name(enum ws_opt_type type)
 	case WS_OPT_INT: return "integer";
 	case WS_OPT_BOOL: return "boolean";
 	case WS_OPT_ENUM: return "enum";
+	case WS_OPT_SIZE: return "size";
 	}
 	return "unknown";
 }

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -41,6 +42,28 @@ test_object_with_every_type(void **state)
 	assert_string_equal(ws_buf_str(&buf),
 		"{\"s\":\"x\",\"i\":-42,\"big\":9223372036854775807,\"t\":true,\"f\":false,"
 		"\"n\":null,\"null_string\":null,\"a\":[1,{},[]]}");
+	ws_buf_free(&buf);
+}
+
+static void
+test_double(void **state)
+{
+	struct ws_buf buf;
+	struct ws_json j;
+
+	(void) state;
+	ws_buf_init(&buf, 4096);
+	ws_json_init(&j, &buf);
+	ws_json_array_begin(&j, NULL);
+	ws_json_double(&j, NULL, 1.234);
+	ws_json_double(&j, NULL, 0.0);
+	ws_json_double(&j, NULL, -2.5);
+	ws_json_double(&j, NULL, 300.0);
+	ws_json_double(&j, NULL, NAN);
+	ws_json_double(&j, NULL, INFINITY);
+	ws_json_array_end(&j);
+	assert_int_equal(ws_json_finish(&j), WS_OK);
+	assert_string_equal(ws_buf_str(&buf), "[1.234,0,-2.5,300,null,null]");
 	ws_buf_free(&buf);
 }
 
@@ -116,6 +139,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_object_with_every_type),
+		cmocka_unit_test(test_double),
 		cmocka_unit_test(test_string_escaping),
 		cmocka_unit_test(test_unbalanced_is_an_error),
 		cmocka_unit_test(test_too_deep_is_an_error),

@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/config_doc.h"
+#include "config/size.h"
 
 /* Write text to a fresh temporary file; the caller unlinks path. */
 static void
@@ -84,7 +85,7 @@ test_table_is_well_formed(void **state)
 			assert_string_not_equal(opt->name, ws_option_get((enum ws_option_id) k)->name);
 		if (opt->type == WS_OPT_ENUM)
 			assert_non_null(opt->allowed);
-		if (opt->type == WS_OPT_INT)
+		if (opt->type == WS_OPT_INT || opt->type == WS_OPT_SIZE)
 			assert_true(opt->min <= opt->max);
 	}
 	assert_null(ws_option_find("no-such-option"));
@@ -327,6 +328,155 @@ test_value_too_long(void **state)
 	ws_config_free(&cfg);
 }
 
+static void
+expect_size(const char *text, int64_t bytes)
+{
+	int64_t got = -42;
+
+	if (ws_size_parse(text, &got) != WS_OK)
+		fail_msg("\"%s\" did not parse", text);
+	if (got != bytes)
+		fail_msg("\"%s\" parsed as %lld, expected %lld", text, (long long) got, (long long) bytes);
+}
+
+static void
+expect_size_error(const char *text, int status)
+{
+	int64_t got = -42;
+
+	if (ws_size_parse(text, &got) != status)
+		fail_msg("\"%s\" did not fail with %d", text, status);
+	assert_int_equal(got, -42);
+}
+
+static void
+test_size_units(void **state)
+{
+	(void) state;
+	expect_size("0", 0);
+	expect_size("1234", 1234);
+	expect_size("0B", 0);
+	expect_size("512B", 512);
+	expect_size("1kB", 1024);
+	expect_size("16MB", 16 * 1024 * 1024);
+	expect_size("1GB", INT64_C(1) << 30);
+	expect_size("2TB", INT64_C(2) << 40);
+	/* blanks between number and unit, and around the whole, as PostgreSQL allows */
+	expect_size("16 MB", 16 * 1024 * 1024);
+	expect_size("16\tMB", 16 * 1024 * 1024);
+	expect_size(" 8kB ", 8192);
+	expect_size("007MB", 7 * 1024 * 1024);
+	/* the largest values that fit */
+	expect_size("9223372036854775807", INT64_MAX);
+	expect_size("8388607TB", INT64_C(8388607) << 40);
+}
+
+static void
+test_size_garbage(void **state)
+{
+	(void) state;
+	/* units are case-sensitive, as in postgresql.conf */
+	expect_size_error("16mb", WS_ERR_INVALID);
+	expect_size_error("16Mb", WS_ERR_INVALID);
+	expect_size_error("1KB", WS_ERR_INVALID);
+	expect_size_error("1kb", WS_ERR_INVALID);
+	expect_size_error("1 PB", WS_ERR_INVALID);
+	expect_size_error("16MiB", WS_ERR_INVALID);
+	expect_size_error("16M", WS_ERR_INVALID);
+	expect_size_error("", WS_ERR_INVALID);
+	expect_size_error("   ", WS_ERR_INVALID);
+	expect_size_error("MB", WS_ERR_INVALID);
+	expect_size_error("-1", WS_ERR_INVALID);
+	expect_size_error("-16MB", WS_ERR_INVALID);
+	expect_size_error("+16MB", WS_ERR_INVALID);
+	expect_size_error("1.5GB", WS_ERR_INVALID);
+	expect_size_error("0x10", WS_ERR_INVALID);
+	expect_size_error("16 MB x", WS_ERR_INVALID);
+	expect_size_error("16 M B", WS_ERR_INVALID);
+	expect_size_error("16MB\n", WS_ERR_INVALID);
+	/* overflow of the number, and of number times unit */
+	expect_size_error("9223372036854775808", WS_ERR_TOO_LARGE);
+	expect_size_error("99999999999999999999999", WS_ERR_TOO_LARGE);
+	expect_size_error("8388608TB", WS_ERR_TOO_LARGE);
+	expect_size_error("9007199254740992kB", WS_ERR_TOO_LARGE);
+	assert_int_equal(ws_size_parse(NULL, &(int64_t){0}), WS_ERR_INVALID);
+}
+
+static void
+test_size_format(void **state)
+{
+	char buf[WS_SIZE_STRLEN];
+	const int64_t values[] = {0, 1, 1000, 1024, 1536, 16 * 1024 * 1024, INT64_C(1) << 30,
+							  INT64_C(1125899906842624), INT64_MAX};
+
+	(void) state;
+	ws_size_format(16 * 1024 * 1024, buf, sizeof(buf));
+	assert_string_equal(buf, "16MB");
+	ws_size_format(1536, buf, sizeof(buf));
+	assert_string_equal(buf, "1536B");
+	ws_size_format(1125899906842624, buf, sizeof(buf));
+	assert_string_equal(buf, "1024TB");
+	ws_size_format(0, buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	/* what is printed parses back to the same number */
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		int64_t back = -1;
+
+		ws_size_format(values[i], buf, sizeof(buf));
+		assert_int_equal(ws_size_parse(buf, &back), WS_OK);
+		assert_true(back == values[i]);
+	}
+}
+
+/* Size options from every source, and their errors with file and line. */
+static void
+test_size_options(void **state)
+{
+	char *envp[] = {"WALSHIP_LAG_CRIT=2 GB", NULL};
+	char *bad_env[] = {"WALSHIP_LAG_CRIT=2 gigabytes", NULL};
+	struct ws_config cfg;
+	struct ws_error err;
+	char path[64];
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_int_equal(ws_option_find("lag-warn")->type, WS_OPT_SIZE);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_WARN), 16 * 1024 * 1024);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_CRIT), INT64_C(1) << 30);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_MAX_SLOT_WAL_KEEP), 0);
+	assert_int_equal(ws_config_set(&cfg, "lag-warn", "1kB", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_WARN), 1024);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_LAG_WARN), "1kB");
+	assert_int_equal(ws_config_load_env(&cfg, envp, &err), WS_OK);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_CRIT), INT64_C(2) << 30);
+	assert_int_equal(ws_config_load_env(&cfg, bad_env, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message,
+		"environment variable WALSHIP_LAG_CRIT: invalid value \"2 gigabytes\" for option \"lag-crit\": expected a whole number of bytes, optionally with a unit (B, kB, MB, GB or TB), e.g. 16MB");
+	assert_int_equal(ws_config_set(&cfg, "lag-warn", "2048TB", WS_SRC_CLI, 0, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message,
+		"invalid value \"2048TB\" for option \"lag-warn\": must be between 0 and 1024TB");
+	assert_int_equal(ws_config_set(&cfg, "lag-warn", "99999999999TB", WS_SRC_CLI, 0, &err), WS_ERR_CONFIG);
+	assert_non_null(strstr(err.message, "must be between 0 and 1024TB"));
+	assert_int_equal(ws_config_set(&cfg, "lag-warn", "-1MB", WS_SRC_CLI, 0, &err), WS_ERR_CONFIG);
+	assert_non_null(strstr(err.message, "expected a whole number of bytes"));
+	/* a failed value leaves the previous one */
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_WARN), 1024);
+	ws_config_free(&cfg);
+
+	/* the file: an integer is bytes, a string may have a unit */
+	assert_int_equal(load_text(&cfg, "lag-warn = 4096;\nlag-crit = \"64 MB\";\nmax-slot-wal-keep = 10737418240L;\n",
+							   &err, path, sizeof(path)), WS_OK);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_WARN), 4096);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_LAG_CRIT), 64 * 1024 * 1024);
+	assert_int_equal(ws_config_int(&cfg, WS_OPT_MAX_SLOT_WAL_KEEP), INT64_C(10) << 30);
+	ws_config_free(&cfg);
+	expect_file_error("stanza = \"a\";\nlag-warn = \"16 XB\";\n", 2,
+					  "invalid value \"16 XB\" for option \"lag-warn\": expected a whole number of bytes");
+	expect_file_error("\n\n\nlag-crit = -5;\n", 4, "invalid value \"-5\" for option \"lag-crit\"");
+	expect_file_error("max-slot-wal-keep = \"9999999TB\";\n", 1, "must be between 0 and 1024TB");
+	expect_file_error("lag-warn = 1.5;\n", 1, "decimal numbers are not accepted");
+}
+
 /* The generated documents mention every option. */
 static void
 test_docs_list_every_option(void **state)
@@ -382,6 +532,10 @@ main(void)
 		cmocka_unit_test(test_validate_repository_and_cipher),
 		cmocka_unit_test(test_value_too_long),
 		cmocka_unit_test(test_docs_list_every_option),
+		cmocka_unit_test(test_size_units),
+		cmocka_unit_test(test_size_garbage),
+		cmocka_unit_test(test_size_format),
+		cmocka_unit_test(test_size_options),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
