@@ -51,6 +51,8 @@ run_receive(struct ws_cmd_ctx *ctx)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.cfg = ctx->cfg;
+	o.finisher_threads = (int) ws_config_int(ctx->cfg, WS_OPT_PROCESS_MAX);
 	o.conninfo = ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO);
 	o.connect_timeout = (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT);
 	o.slot = slot != NULL ? slot : ws_config_str(ctx->cfg, WS_OPT_RECEIVE_SLOT);

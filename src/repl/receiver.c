@@ -21,7 +21,7 @@
 #include "wal/timeline.h"
 
 #define BACKOFF_MAX_S 30
-#define FINISHER_DEPTH 4             /* completed segments waiting to be stored */
+#define FINISHER_DEPTH 8             /* completed segments waiting to be stored */
 
 struct receiver {
 	struct ws_archive *a;
@@ -34,6 +34,7 @@ struct receiver {
 	uint32_t tli;
 	ws_lsn received;             /* end of what was written */
 	ws_lsn flushed;              /* end of what was fsynced: the flush reported */
+	ws_lsn synced_before;        /* all before it is on disk: handed over synced, or stored */
 	long next_status_ms;
 	bool reply_now;
 	bool streamed;               /* this session received WAL */
@@ -67,37 +68,45 @@ ws_receive_dir(const struct ws_config *cfg, char *buf, size_t size, struct ws_er
 
 /* ---- storing what was received ---- */
 
+/* What storing needs: each finisher thread has its own repository connection. */
+struct store_ctx {
+	struct ws_archive *a;
+	const struct ws_stanza_db *db;
+	struct ws_log *log;
+};
+
 static int
-store_object(struct receiver *r, const char *name, const struct ws_buf *data, struct ws_error *err)
+store_object(const struct store_ctx *c, const char *name, const struct ws_buf *data,
+			 struct ws_error *err)
 {
 	struct ws_object_header header;
 	struct ws_buf obj;
 	bool already;
 	int rc;
 
-	ws_buf_init(&obj, ws_archive_object_max(r->db));
-	rc = ws_archive_verify_wal(r->db, name, data, err);
+	ws_buf_init(&obj, ws_archive_object_max(c->db));
+	rc = ws_archive_verify_wal(c->db, name, data, err);
 	if (rc == WS_OK)
-		rc = ws_object_encode(data->data, data->len, &r->a->params, &obj, &header, err);
+		rc = ws_object_encode(data->data, data->len, &c->a->params, &obj, &header, err);
 	if (rc == WS_OK)
-		rc = ws_archive_store(r->a, name, &obj, &header, &already, err);
+		rc = ws_archive_store(c->a, name, &obj, &header, &already, err);
 	if (rc == WS_OK)
-		ws_log_debug(r->log, "receive", "stored %s%s", name, already ? " (already archived)" : "");
+		ws_log_debug(c->log, "receive", "stored %s%s", name, already ? " (already archived)" : "");
 	ws_buf_free(&obj);
 	return rc;
 }
 
 /* Store the file at path under its own name, then remove it. */
 static int
-store_file(struct receiver *r, const char *path, struct ws_error *err)
+store_path(const struct store_ctx *c, const char *path, struct ws_error *err)
 {
 	struct ws_buf data;
 	int rc;
 
 	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
-	rc = ws_read_file(path, r->db->wal_segment_size, &data, err);
+	rc = ws_read_file(path, c->db->wal_segment_size, &data, err);
 	if (rc == WS_OK)
-		rc = store_object(r, ws_archive_base_name(path), &data, err);
+		rc = store_object(c, ws_archive_base_name(path), &data, err);
 	ws_buf_free(&data);
 	if (rc == WS_OK && unlink(path) != 0)
 		rc = ws_error_set(err, WS_ERR_IO, "could not remove file \"%s\": %m", path);
@@ -106,6 +115,15 @@ store_file(struct receiver *r, const char *path, struct ws_error *err)
 	if (rc != WS_OK)
 		ws_error_prefix(err, "could not store \"%s\"", path);
 	return rc;
+}
+
+/* The receive thread's own store, used only while the finisher is idle. */
+static int
+store_file(struct receiver *r, const char *path, struct ws_error *err)
+{
+	const struct store_ctx c = {r->a, r->db, r->log};
+
+	return store_path(&c, path, err);
 }
 
 static int
@@ -121,8 +139,11 @@ store_history(struct receiver *r, uint32_t tli, struct ws_error *err)
 		return rc;
 	ws_buf_init(&content, WS_TLI_HISTORY_MAX_BYTES);
 	rc = ws_pg_timeline_history(r->conn, tli, &content, err);
-	if (rc == WS_OK)
-		rc = store_object(r, name, &content, err);
+	if (rc == WS_OK) {
+		const struct store_ctx c = {r->a, r->db, r->log};
+
+		rc = store_object(&c, name, &content, err);
+	}
 	ws_buf_free(&content);
 	return rc;
 }
@@ -184,31 +205,56 @@ send_status(struct receiver *r, struct ws_error *err)
 	return ws_pg_stream_send(r->conn, msg, sizeof(msg), err);
 }
 
+/*
+ * Sync the segment in progress and work out what is on disk without a gap:
+ * the segments handed over synced or already synced by the finisher, then
+ * the synced part of the segment in progress. Only that is reported as
+ * flushed.
+ */
 static int
 flush(struct receiver *r, struct ws_error *err)
 {
+	ws_lsn durable = r->synced_before;
+	ws_lsn finished = ws_finisher_durable(r->fin);
 	int rc;
 
 	if (r->flushed >= r->received)
 		return WS_OK;
 	if ((rc = ws_walfile_sync(&r->file, err)) != WS_OK)
 		return rc;
-	r->flushed = r->received;
+	if (finished > durable)
+		durable = finished;
+	if (ws_walfile_is_open(&r->file)) {
+		ws_lsn start = ws_wal_segno_to_lsn(r->file.segno, r->file.segsize);
+
+		if (durable >= start)
+			durable = start + r->file.synced;
+	}
+	if (durable > r->received)
+		durable = r->received;
+	if (durable > r->flushed)
+		r->flushed = durable;
 	return WS_OK;
 }
 
+/*
+ * Hand the complete segment to the finisher, which syncs, renames and
+ * stores it. A synchronous receiver syncs it first itself (most of it is
+ * synced already), so that its end may be reported at once.
+ */
 static int
 complete_segment(struct receiver *r, struct ws_error *err)
 {
-	char path[PATH_MAX];
+	struct ws_walfile_job job;
+	bool all_synced_before = r->synced_before >= ws_wal_segno_to_lsn(r->file.segno, r->file.segsize);
 	int rc;
 
-	if ((rc = ws_walfile_complete(&r->file, path, sizeof(path), err)) != WS_OK)
+	if (r->o->synchronous && (rc = ws_walfile_sync(&r->file, err)) != WS_OK)
 		return rc;
-	/* fsynced by the completion: what the server may count as flushed */
-	if (r->flushed < r->received)
-		r->flushed = r->received;
-	return ws_finisher_submit(r->fin, path, err);
+	ws_walfile_detach(&r->file, &job);
+	if (job.synced && all_synced_before)
+		r->synced_before = job.end;
+	return ws_finisher_submit(r->fin, &job, err);
 }
 
 static int
@@ -333,7 +379,9 @@ stream_timeline(struct receiver *r, bool *ended, struct ws_error *err)
 	}
 	if (rc == WS_OK && !*ended) {
 		/* endpos or a stop: make it all durable and say so before leaving */
-		rc = flush(r, err);
+		rc = ws_finisher_drain(r->fin, err);
+		if (rc == WS_OK)
+			rc = flush(r, err);
 		if (rc == WS_OK)
 			rc = send_status(r, err);
 	}
@@ -437,6 +485,7 @@ session(struct receiver *r, const char *dir, struct ws_error *err)
 	r->tli = start.tli;
 	r->received = start.lsn;
 	r->flushed = start.lsn;
+	r->synced_before = start.lsn;
 	while (rc == WS_OK) {
 		bool ended;
 		bool has_next;
@@ -474,6 +523,7 @@ session(struct receiver *r, const char *dir, struct ws_error *err)
 		r->tli = next_tli;
 		r->received = next_start - ws_wal_segment_offset(next_start, r->db->wal_segment_size);
 		r->flushed = r->received;
+		r->synced_before = r->received;
 	}
 	if (ws_walfile_is_open(&r->file)) {
 		struct ws_error ignored;
@@ -509,7 +559,45 @@ pause_s(const struct receiver *r, int seconds)
 static int
 finish_segment(void *arg, const char *path, struct ws_error *err)
 {
-	return store_file(arg, path, err);
+	return store_path(arg, path, err);
+}
+
+#define MAX_FINISHERS 8
+
+struct finishers {
+	struct ws_archive archives[MAX_FINISHERS];
+	struct store_ctx ctx[MAX_FINISHERS];
+	void *args[MAX_FINISHERS];
+	int n;
+};
+
+/* One repository connection per finisher thread, each compressing on one core. */
+static int
+start_finishers(struct receiver *r, struct finishers *fs, struct ws_error *err)
+{
+	int want = r->o->finisher_threads < 1 ? 1 : r->o->finisher_threads;
+	int rc = WS_OK;
+
+	if (want > MAX_FINISHERS)
+		want = MAX_FINISHERS;
+	for (fs->n = 0; fs->n < want; fs->n++) {
+		if ((rc = ws_archive_clone(r->a, r->o->cfg, &fs->archives[fs->n], err)) != WS_OK)
+			break;
+		fs->archives[fs->n].params.threads = 1;
+		fs->ctx[fs->n] = (struct store_ctx) {&fs->archives[fs->n], r->db, r->log};
+		fs->args[fs->n] = &fs->ctx[fs->n];
+	}
+	if (rc == WS_OK)
+		rc = ws_finisher_start(finish_segment, fs->args, fs->n, FINISHER_DEPTH, &r->fin, err);
+	return rc;
+}
+
+static void
+close_finishers(struct finishers *fs)
+{
+	for (int i = 0; i < fs->n; i++)
+		ws_archive_close(&fs->archives[i]);
+	fs->n = 0;
 }
 
 int
@@ -517,6 +605,7 @@ ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 				const struct ws_receiver_options *o, struct ws_error *err)
 {
 	struct receiver r;
+	struct finishers fs;
 	int backoff = 1;
 	bool ever_streamed = false;
 	int rc;
@@ -527,8 +616,11 @@ ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 	r.o = o;
 	r.db = ws_stanza_current(&a->stanza);
 	ws_walfile_init(&r.file, dir, r.db->wal_segment_size);
-	if ((rc = ws_finisher_start(finish_segment, &r, FINISHER_DEPTH, &r.fin, err)) != WS_OK)
+	memset(&fs, 0, sizeof(fs));
+	if ((rc = start_finishers(&r, &fs, err)) != WS_OK) {
+		close_finishers(&fs);
 		return rc;
+	}
 	for (;;) {
 		r.streamed = false;
 		rc = session(&r, dir, err);
@@ -552,5 +644,6 @@ ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 
 		rc = rc == WS_OK ? stopped : rc;
 	}
+	close_finishers(&fs);
 	return rc;
 }

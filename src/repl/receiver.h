@@ -22,6 +22,8 @@
 #include "config/config.h"
 
 struct ws_receiver_options {
+	const struct ws_config *cfg;  /* for the finisher threads' repository connections */
+	int finisher_threads;        /* threads storing completed segments */
 	const char *conninfo;
 	int connect_timeout;
 	const char *slot;            /* NULL or "": stream without a slot */

@@ -145,21 +145,45 @@ close_fd(struct ws_walfile *f, struct ws_error *err)
 	return WS_OK;
 }
 
+void
+ws_walfile_detach(struct ws_walfile *f, struct ws_walfile_job *job)
+{
+	job->fd = f->fd;
+	job->synced = f->synced == f->written;
+	ws_strlcpy(job->dir, f->dir, sizeof(job->dir));
+	ws_strlcpy(job->name, f->name, sizeof(job->name));
+	job->end = ws_walfile_end(f);
+	f->fd = -1;
+}
+
 int
-ws_walfile_complete(struct ws_walfile *f, char *path, size_t size, struct ws_error *err)
+ws_walfile_job_finish(struct ws_walfile_job *job, char *path, size_t size, struct ws_error *err)
 {
 	char partial[PATH_MAX];
-	int rc;
+	int rc = WS_OK;
 
-	if ((rc = ws_walfile_sync(f, err)) != WS_OK || (rc = close_fd(f, err)) != WS_OK)
+	if (!job->synced && fdatasync(job->fd) != 0)
+		rc = ws_error_set(err, WS_ERR_IO, "could not fsync file \"%s/%s.partial\": %m", job->dir, job->name);
+	if (close(job->fd) != 0 && rc == WS_OK)
+		rc = ws_error_set(err, WS_ERR_IO, "could not close file \"%s/%s.partial\": %m", job->dir, job->name);
+	job->fd = -1;
+	if (rc != WS_OK)
 		return rc;
-	if ((rc = partial_path(f, partial, sizeof(partial), err)) != WS_OK)
-		return rc;
-	if (ws_snprintf(path, size, "%s/%s", f->dir, f->name) != WS_OK)
+	if (ws_snprintf(partial, sizeof(partial), "%s/%s.partial", job->dir, job->name) != WS_OK ||
+		ws_snprintf(path, size, "%s/%s", job->dir, job->name) != WS_OK)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "stream directory path is too long");
 	if (rename(partial, path) != 0)
 		return ws_error_set(err, WS_ERR_IO, "could not rename file \"%s\" to \"%s\": %m", partial, path);
-	return ws_fsync_dir(f->dir, err);
+	return ws_fsync_dir(job->dir, err);
+}
+
+int
+ws_walfile_complete(struct ws_walfile *f, char *path, size_t size, struct ws_error *err)
+{
+	struct ws_walfile_job job;
+
+	ws_walfile_detach(f, &job);
+	return ws_walfile_job_finish(&job, path, size, err);
 }
 
 int

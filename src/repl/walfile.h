@@ -42,10 +42,27 @@ int ws_walfile_write(struct ws_walfile *f, uint32_t offset, const void *data, si
 /* fdatasync what was written since the last sync. */
 int ws_walfile_sync(struct ws_walfile *f, struct ws_error *err);
 
+/* A complete segment handed over to be synced, renamed and stored elsewhere. */
+struct ws_walfile_job {
+	int fd;
+	bool synced;                 /* everything written was fdatasync'ed already */
+	char dir[PATH_MAX];
+	char name[WS_WAL_FNAME_BUFLEN];
+	ws_lsn end;                  /* the LSN just after the segment */
+};
+
+/* Hand the complete, open segment over as job; f is then closed. */
+void ws_walfile_detach(struct ws_walfile *f, struct ws_walfile_job *job);
+
 /*
- * The segment is complete: sync it, rename it to its final name in the
- * same directory and close it. path receives the new path.
+ * Finish a detached segment: fdatasync it unless synced, close it, rename
+ * it to its final name and fsync the directory. path receives the new path.
+ * On failure the file is closed and left as it was.
  */
+int ws_walfile_job_finish(struct ws_walfile_job *job, char *path, size_t size,
+						  struct ws_error *err);
+
+/* Detach and finish at once. */
 int ws_walfile_complete(struct ws_walfile *f, char *path, size_t size, struct ws_error *err);
 
 /* Sync and close, keeping "<name>.partial"; path receives its path. */

@@ -1,5 +1,5 @@
 /*
- * test_finisher.c — unit tests for src/repl/finisher.c
+ * test_finisher.c — unit tests for src/repl/finisher.c, on real segment files
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,18 +7,25 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "common/str.h"
 #include "repl/finisher.h"
+
+#define SEGSIZE (1024 * 1024)
 
 struct recorder {
 	pthread_mutex_t mutex;
-	char order[16][32];
+	char stored[32][WS_WAL_FNAME_BUFLEN];
 	int count;
-	int fail_at;                 /* -1: never */
+	const char *fail_name;       /* storing this one fails */
 	int delay_ms;
 };
 
@@ -27,90 +34,149 @@ record(void *arg, const char *path, struct ws_error *err)
 {
 	struct recorder *r = arg;
 	const struct timespec pause = {0, r->delay_ms * 1000000L};
-	int rc = WS_OK;
+	const char *name = strrchr(path, '/') + 1;
+	struct stat st;
 
 	if (r->delay_ms > 0)
 		nanosleep(&pause, NULL);
+	/* it is under its final name, whole, when it gets here */
+	if (stat(path, &st) != 0 || st.st_size != SEGSIZE)
+		return ws_error_set(err, WS_ERR_CORRUPT, "\"%s\" is not a whole segment", path);
+	if (r->fail_name != NULL && strcmp(name, r->fail_name) == 0)
+		return ws_error_set(err, WS_ERR_IO, "could not store \"%s\": disk full", name);
 	pthread_mutex_lock(&r->mutex);
-	if (r->count == r->fail_at)
-		rc = ws_error_set(err, WS_ERR_IO, "could not store \"%s\": disk full", path);
-	else if (r->count < 16)
-		snprintf(r->order[r->count++], sizeof(r->order[0]), "%s", path);
+	ws_strlcpy(r->stored[r->count++], name, sizeof(r->stored[0]));
 	pthread_mutex_unlock(&r->mutex);
+	unlink(path);
+	return WS_OK;
+}
+
+struct fixture {
+	char dir[64];
+	struct recorder rec;
+	struct ws_walfile f;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	ws_strlcpy(fx->dir, "/tmp/ws-finisher-XXXXXX", sizeof(fx->dir));
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	pthread_mutex_init(&fx->rec.mutex, NULL);
+	ws_walfile_init(&fx->f, fx->dir, SEGSIZE);
+	*state = fx;
+	return 0;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st, (void) flag, (void) ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int rc = nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+
+	free(fx);
 	return rc;
 }
 
-static void
-init(struct recorder *r, int fail_at, int delay_ms)
+/* Write segment segno whole and hand it over. */
+static int
+submit_segment(struct fixture *fx, struct ws_finisher *fin, ws_segno segno, struct ws_error *err)
 {
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->mutex, NULL);
-	r->fail_at = fail_at;
-	r->delay_ms = delay_ms;
+	static char data[SEGSIZE];
+	struct ws_walfile_job job;
+	int rc;
+
+	memset(data, (int) segno, sizeof(data));
+	if ((rc = ws_walfile_open(&fx->f, 1, segno, err)) != WS_OK ||
+		(rc = ws_walfile_write(&fx->f, 0, data, SEGSIZE, err)) != WS_OK)
+		return rc;
+	ws_walfile_detach(&fx->f, &job);
+	assert_false(job.synced);
+	assert_true(job.end == (segno + 1) * (ws_lsn) SEGSIZE);
+	return ws_finisher_submit(fin, &job, err);
 }
 
 static void
-test_in_order(void **state)
+test_stores_all_and_durable_advances(void **state)
 {
-	struct ws_finisher *f;
-	struct recorder r;
+	struct fixture *fx = *state;
+	void *args[2] = {&fx->rec, &fx->rec};
+	struct ws_finisher *fin;
 	struct ws_error err;
-	char path[32];
 
-	(void) state;
-	init(&r, -1, 2);
-	assert_int_equal(ws_finisher_start(record, &r, 2, &f, &err), WS_OK);
-	for (int i = 0; i < 10; i++) {
-		snprintf(path, sizeof(path), "seg%02d", i);
-		assert_int_equal(ws_finisher_submit(f, path, &err), WS_OK);
+	fx->rec.delay_ms = 3;
+	assert_int_equal(ws_finisher_start(record, args, 2, 3, &fin, &err), WS_OK);
+	assert_true(ws_finisher_durable(fin) == 0);
+	for (ws_segno s = 1; s <= 10; s++)
+		assert_int_equal(submit_segment(fx, fin, s, &err), WS_OK);
+	assert_int_equal(ws_finisher_drain(fin, &err), WS_OK);
+	assert_int_equal(fx->rec.count, 10);
+	assert_true(ws_finisher_durable(fin) == 11 * (ws_lsn) SEGSIZE);
+	/* every one was stored once */
+	for (ws_segno s = 1; s <= 10; s++) {
+		char name[WS_WAL_FNAME_BUFLEN];
+		int seen = 0;
+
+		snprintf(name, sizeof(name), "%08X%08X%08X", 1, 0, (unsigned) s);
+		for (int i = 0; i < fx->rec.count; i++)
+			seen += strcmp(fx->rec.stored[i], name) == 0;
+		assert_int_equal(seen, 1);
 	}
-	assert_int_equal(ws_finisher_drain(f, &err), WS_OK);
-	assert_int_equal(r.count, 10);
-	for (int i = 0; i < 10; i++) {
-		snprintf(path, sizeof(path), "seg%02d", i);
-		assert_string_equal(r.order[i], path);
-	}
-	assert_int_equal(ws_finisher_stop(f, &err), WS_OK);
+	assert_int_equal(ws_finisher_stop(fin, &err), WS_OK);
 }
 
-/* A failure stops storing and is reported, with its message, by what comes next. */
+/* A failure stops storing, is reported with its message, and leaves the files. */
 static void
 test_failure_reported(void **state)
 {
-	struct ws_finisher *f;
-	struct recorder r;
+	struct fixture *fx = *state;
+	void *args[1] = {&fx->rec};
+	struct ws_finisher *fin;
 	struct ws_error err;
+	struct stat st;
 	int rc = WS_OK;
 
-	(void) state;
-	init(&r, 2, 0);
-	assert_int_equal(ws_finisher_start(record, &r, 1, &f, &err), WS_OK);
-	for (int i = 0; i < 10 && rc == WS_OK; i++)
-		rc = ws_finisher_submit(f, i == 2 ? "bad" : "ok", &err);
+	fx->rec.fail_name = "000000010000000000000003";
+	assert_int_equal(ws_finisher_start(record, args, 1, 1, &fin, &err), WS_OK);
+	for (ws_segno s = 1; s <= 8 && rc == WS_OK; s++)
+		rc = submit_segment(fx, fin, s, &err);
 	if (rc == WS_OK)
-		rc = ws_finisher_drain(f, &err);
+		rc = ws_finisher_drain(fin, &err);
 	assert_int_equal(rc, WS_ERR_IO);
-	assert_string_equal(err.message, "could not store \"bad\": disk full");
-	assert_int_equal(r.count, 2);
-	assert_int_equal(ws_finisher_submit(f, "more", &err), WS_ERR_IO);
-	assert_int_equal(ws_finisher_stop(f, &err), WS_ERR_IO);
-	assert_int_equal(r.count, 2);
+	assert_string_equal(err.message, "could not store \"000000010000000000000003\": disk full");
+	assert_int_equal(fx->rec.count, 2);
+	/* synced and renamed, so on disk: durable counts it, the next run stores it */
+	assert_true(ws_finisher_durable(fin) == 4 * (ws_lsn) SEGSIZE);
+	assert_int_equal(ws_finisher_stop(fin, &err), WS_ERR_IO);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/000000010000000000000003", fx->dir);
+		assert_int_equal(stat(path, &st), 0);
+	}
 }
 
 static void
-test_stop_drains(void **state)
+test_stop_null(void **state)
 {
-	struct ws_finisher *f;
-	struct recorder r;
 	struct ws_error err;
 
 	(void) state;
-	init(&r, -1, 5);
-	assert_int_equal(ws_finisher_start(record, &r, 4, &f, &err), WS_OK);
-	assert_int_equal(ws_finisher_submit(f, "a", &err), WS_OK);
-	assert_int_equal(ws_finisher_submit(f, "b", &err), WS_OK);
-	assert_int_equal(ws_finisher_stop(f, &err), WS_OK);
-	assert_int_equal(r.count, 2);
 	assert_int_equal(ws_finisher_stop(NULL, &err), WS_OK);
 }
 
@@ -118,9 +184,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_in_order),
-		cmocka_unit_test(test_failure_reported),
-		cmocka_unit_test(test_stop_drains),
+		cmocka_unit_test_setup_teardown(test_stores_all_and_durable_advances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_reported, setup, teardown),
+		cmocka_unit_test(test_stop_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
