@@ -102,6 +102,47 @@ show "$WALSHIP" check --config "$conf"
 section "walship check on the standby"
 show "$WALSHIP" check --config "$conf" --pg-conninfo "$(pg_conninfo standby)"
 
+section "walship receive --synchronous: WAL streamed from a replication slot into the repository"
+print_cmd walship receive --synchronous --create-slot "&"
+setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$walship_bin" --config "$conf" receive --synchronous --create-slot >"$WS_TMP/receive.log" 2>&1 &
+receiver=$!
+pg_wait_for primary "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walship'" 1 30 ||
+	die "the receiver does not stream"
+sed 's/^/    /' "$WS_TMP/receive.log"
+
+section "walshipd in semi-sync mode: one caught-up standby confirms each commit"
+print_cmd walshipd --replication-mode=semi-sync --sync-timeout=2 "&"
+"$WALSHIPD" --config "$conf" --replication-mode=semi-sync --sync-timeout=2 >"$WS_TMP/walshipd.log" 2>&1 &
+daemon=$!
+sync_named() {
+	[ -n "$(pg_sql primary "SHOW synchronous_standby_names")" ]
+}
+wait_until 20 -- sync_named || die "walshipd named no synchronous standby"
+show "$WALSHIP" mode show --config "$conf" --replication-mode=semi-sync
+
+section "walship status: every node's role, LSNs, lag, slots and archiving"
+show "$WALSHIP" status --config "$conf" --replication-mode=semi-sync
+
+section "The synchronous standby goes away: within sync-timeout the role moves on"
+holder=$(pg_sql primary "SHOW synchronous_standby_names")
+if [ "$holder" = '"standby1"' ]; then
+	pg_stop standby fast
+else
+	kill -TERM "$receiver"
+	wait "$receiver"
+fi
+t0=$EPOCHREALTIME
+pg_sql primary "INSERT INTO notes_demo SELECT 1" >/dev/null 2>&1 || pg_sql primary "CREATE TABLE notes_demo AS SELECT 1 AS i" >/dev/null
+echo "a commit took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s (sync-timeout 2 s)"
+echo "synchronous_standby_names: $holder -> $(pg_sql primary "SHOW synchronous_standby_names")"
+grep "replication-mode" "$WS_TMP/walshipd.log" | sed 's/^/    /'
+kill -TERM "$daemon" "$receiver" 2>/dev/null
+wait "$daemon" "$receiver" 2>/dev/null
+pg_sql primary "ALTER SYSTEM RESET synchronous_standby_names" >/dev/null
+pg_sql primary "SELECT pg_reload_conf()" >/dev/null
+[ "$holder" = '"standby1"' ] && { pg_start standby || die "the standby did not restart"; }
+
 section "Point-in-time recovery: walship restore --target-time, between two writes"
 pg_sql primary "CREATE TABLE notes (id int, note text); INSERT INTO notes VALUES (1, 'kept')" >/dev/null
 sleep 1.1
