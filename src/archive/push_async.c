@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "archive/push_ahead.h"
+#include "common/clock.h"
 #include "common/detach.h"
 #include "common/str.h"
 #include "wal/segment.h"
@@ -371,15 +372,6 @@ cleanup:
 	return rc;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 struct worker_thread {
 	struct worker_shared *w;
 	int slot;
@@ -394,7 +386,7 @@ worker_thread_main(void *arg)
 	struct ws_archive a;
 	struct ws_spool spool;
 	struct ws_error err;
-	long idle_since = now_ms();
+	long idle_since = ws_clock_ms();
 	char name[WS_WAL_NAME_MAX];
 	bool ahead;
 	bool stored;
@@ -419,7 +411,7 @@ worker_thread_main(void *arg)
 	}
 	/* the pool's threads are the parallelism: one core per segment */
 	a.params.threads = 1;
-	while (now_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
+	while (ws_clock_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
 		if (!take_next(w, t->slot, &spool, name, sizeof(name), &ahead)) {
 			if (w->failed)
 				break;
@@ -445,7 +437,7 @@ worker_thread_main(void *arg)
 		pthread_mutex_lock(&w->mutex);
 		w->inflight[t->slot][0] = '\0';
 		pthread_mutex_unlock(&w->mutex);
-		idle_since = now_ms();
+		idle_since = ws_clock_ms();
 	}
 	ws_spool_close(&spool);
 	ws_archive_close(&a);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/str.h"
 #include "config/config_log.h"
 
@@ -65,15 +66,6 @@ ws_daemon_reload(struct ws_daemon *d, struct ws_error *err)
 	return WS_OK;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Log a failure once, not every tick, and its end. */
 static void
 note_failure(struct ws_daemon *d, const struct ws_error *e)
@@ -103,7 +95,7 @@ daemon_tick(struct ws_daemon *d)
 		ws_sync_manager_init(&d->sync);
 	}
 	if (rc == WS_OK)
-		rc = ws_sync_manager_tick(&d->sync, d->conn, &d->cfg, &d->log, now_ms(), &e);
+		rc = ws_sync_manager_tick(&d->sync, d->conn, &d->cfg, &d->log, ws_clock_ms(), &e);
 	if (rc != WS_OK && rc != WS_ERR_CONFIG) {
 		ws_pg_close(d->conn);
 		d->conn = NULL;

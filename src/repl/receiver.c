@@ -11,6 +11,7 @@
 
 #include "archive/get_partial.h"
 #include "archive/object.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/str.h"
 #include "pg/repl_msg.h"
@@ -40,15 +41,6 @@ struct receiver {
 	bool streamed;               /* this session received WAL */
 	bool done;                   /* endpos reached */
 };
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static bool
 stopping(const struct receiver *r)
@@ -200,7 +192,7 @@ send_status(struct receiver *r, struct ws_error *err)
 	uint8_t msg[WS_REPL_STATUS_LEN];
 
 	ws_repl_status_encode(r->received, r->flushed, WS_LSN_INVALID, ws_repl_now(), false, msg);
-	r->next_status_ms = now_ms() + r->o->status_interval_ms;
+	r->next_status_ms = ws_clock_ms() + r->o->status_interval_ms;
 	r->reply_now = false;
 	return ws_pg_stream_send(r->conn, msg, sizeof(msg), err);
 }
@@ -314,7 +306,7 @@ static int
 on_idle(struct receiver *r, struct ws_error *err)
 {
 	bool at_end = r->o->endpos != WS_LSN_INVALID && r->received >= r->o->endpos;
-	bool due = now_ms() >= r->next_status_ms;
+	bool due = ws_clock_ms() >= r->next_status_ms;
 	bool synced_more = false;
 	int rc;
 
@@ -345,9 +337,9 @@ stream_timeline(struct receiver *r, bool *ended, struct ws_error *err)
 	int rc = WS_OK;
 
 	*ended = false;
-	r->next_status_ms = now_ms();       /* report our position at once */
+	r->next_status_ms = ws_clock_ms();       /* report our position at once */
 	while (rc == WS_OK && !r->done && !stopping(r)) {
-		long wait = r->next_status_ms - now_ms();
+		long wait = r->next_status_ms - ws_clock_ms();
 		enum ws_pg_stream_event ev;
 		uint8_t *msg;
 		size_t len;

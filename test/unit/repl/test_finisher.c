@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/str.h"
+#include "../testutil.h"
 #include "repl/finisher.h"
 
 #define SEGSIZE (1024 * 1024)
@@ -76,17 +77,10 @@ setup(void **state)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void) st, (void) flag, (void) ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	int rc = nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = testutil_rmtree(fx->dir);
 
 	free(fx);
 	return rc;
