@@ -60,46 +60,66 @@ ws_receive_dir(const struct ws_config *cfg, char *buf, size_t size, struct ws_er
 
 /* ---- storing what was received ---- */
 
-/* What storing needs: each finisher thread has its own repository connection. */
+/*
+ * What storing needs: each finisher thread has its own repository
+ * connection, and keeps its buffers from one segment to the next (fresh
+ * 16 MB buffers would cost page faults and zeroing every time).
+ */
 struct store_ctx {
 	struct ws_archive *a;
 	const struct ws_stanza_db *db;
 	struct ws_log *log;
+	struct ws_buf data;
+	struct ws_buf obj;
 };
 
+static void
+store_ctx_init(struct store_ctx *c, struct ws_archive *a, const struct ws_stanza_db *db,
+			   struct ws_log *log)
+{
+	c->a = a;
+	c->db = db;
+	c->log = log;
+	ws_buf_init(&c->data, WS_WAL_SEGSIZE_MAX);
+	ws_buf_init(&c->obj, ws_archive_object_max(db));
+}
+
+static void
+store_ctx_free(struct store_ctx *c)
+{
+	ws_buf_free(&c->data);
+	ws_buf_free(&c->obj);
+}
+
 static int
-store_object(const struct store_ctx *c, const char *name, const struct ws_buf *data,
+store_object(struct store_ctx *c, const char *name, const struct ws_buf *data,
 			 struct ws_error *err)
 {
 	struct ws_object_header header;
-	struct ws_buf obj;
 	bool already;
 	int rc;
 
-	ws_buf_init(&obj, ws_archive_object_max(c->db));
+	ws_buf_reset(&c->obj);
 	rc = ws_archive_verify_wal(c->db, name, data, err);
 	if (rc == WS_OK)
-		rc = ws_object_encode(data->data, data->len, &c->a->params, &obj, &header, err);
+		rc = ws_object_encode(data->data, data->len, &c->a->params, &c->obj, &header, err);
 	if (rc == WS_OK)
-		rc = ws_archive_store(c->a, name, &obj, &header, &already, err);
+		rc = ws_archive_store(c->a, name, &c->obj, &header, &already, err);
 	if (rc == WS_OK)
 		ws_log_debug(c->log, "receive", "stored %s%s", name, already ? " (already archived)" : "");
-	ws_buf_free(&obj);
 	return rc;
 }
 
 /* Store the file at path under its own name, then remove it. */
 static int
-store_path(const struct store_ctx *c, const char *path, struct ws_error *err)
+store_path(struct store_ctx *c, const char *path, struct ws_error *err)
 {
-	struct ws_buf data;
 	int rc;
 
-	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
-	rc = ws_read_file(path, c->db->wal_segment_size, &data, err);
+	ws_buf_reset(&c->data);
+	rc = ws_read_file(path, c->db->wal_segment_size, &c->data, err);
 	if (rc == WS_OK)
-		rc = store_object(c, ws_archive_base_name(path), &data, err);
-	ws_buf_free(&data);
+		rc = store_object(c, ws_archive_base_name(path), &c->data, err);
 	if (rc == WS_OK && unlink(path) != 0)
 		rc = ws_error_set(err, WS_ERR_IO, "could not remove file \"%s\": %m", path);
 	if (rc == WS_OK)
@@ -113,9 +133,13 @@ store_path(const struct store_ctx *c, const char *path, struct ws_error *err)
 static int
 store_file(struct receiver *r, const char *path, struct ws_error *err)
 {
-	const struct store_ctx c = {r->a, r->db, r->log};
+	struct store_ctx c;
+	int rc;
 
-	return store_path(&c, path, err);
+	store_ctx_init(&c, r->a, r->db, r->log);
+	rc = store_path(&c, path, err);
+	store_ctx_free(&c);
+	return rc;
 }
 
 static int
@@ -132,9 +156,11 @@ store_history(struct receiver *r, uint32_t tli, struct ws_error *err)
 	ws_buf_init(&content, WS_TLI_HISTORY_MAX_BYTES);
 	rc = ws_pg_timeline_history(r->conn, tli, &content, err);
 	if (rc == WS_OK) {
-		const struct store_ctx c = {r->a, r->db, r->log};
+		struct store_ctx c;
 
+		store_ctx_init(&c, r->a, r->db, r->log);
 		rc = store_object(&c, name, &content, err);
+		store_ctx_free(&c);
 	}
 	ws_buf_free(&content);
 	return rc;
@@ -576,7 +602,7 @@ start_finishers(struct receiver *r, struct finishers *fs, struct ws_error *err)
 		if ((rc = ws_archive_clone(r->a, r->o->cfg, &fs->archives[fs->n], err)) != WS_OK)
 			break;
 		fs->archives[fs->n].params.threads = 1;
-		fs->ctx[fs->n] = (struct store_ctx) {&fs->archives[fs->n], r->db, r->log};
+		store_ctx_init(&fs->ctx[fs->n], &fs->archives[fs->n], r->db, r->log);
 		fs->args[fs->n] = &fs->ctx[fs->n];
 	}
 	if (rc == WS_OK)
@@ -587,8 +613,10 @@ start_finishers(struct receiver *r, struct finishers *fs, struct ws_error *err)
 static void
 close_finishers(struct finishers *fs)
 {
-	for (int i = 0; i < fs->n; i++)
+	for (int i = 0; i < fs->n; i++) {
+		store_ctx_free(&fs->ctx[i]);
 		ws_archive_close(&fs->archives[i]);
+	}
 	fs->n = 0;
 }
 
