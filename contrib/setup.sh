@@ -25,7 +25,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15
 	openssl util-linux procps iproute2
 )
-TEST_PACKAGES=(valgrind groff-base man-db s3cmd)
+TEST_PACKAGES=(valgrind groff-base man-db s3cmd curl)
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/listen_addr.h"
 #include "common/str.h"
 #include "config/size.h"
 
@@ -193,6 +194,22 @@ ws_config_load_env(struct ws_config *cfg, char *const *envp, struct ws_error *er
 	return WS_OK;
 }
 
+/* metrics-listen is empty or a host:port (listen_addr.h) */
+static int
+validate_metrics_listen(const struct ws_config *cfg, struct ws_error *err)
+{
+	const char *text = ws_config_str(cfg, WS_OPT_METRICS_LISTEN);
+	struct ws_listen_addr addr;
+	char where[1100];
+
+	if (text == NULL || text[0] == '\0' || ws_listen_addr_parse(text, &addr, err) == WS_OK)
+		return WS_OK;
+	ws_config_describe_source(cfg, WS_OPT_METRICS_LISTEN, where, sizeof(where));
+	ws_error_prefix(err, "%s: invalid value \"%s\" for option \"metrics-listen\"", where, text);
+	err->status = WS_ERR_CONFIG;
+	return WS_ERR_CONFIG;
+}
+
 int
 ws_config_validate(const struct ws_config *cfg, struct ws_error *err)
 {
@@ -225,7 +242,7 @@ ws_config_validate(const struct ws_config *cfg, struct ws_error *err)
 		return ws_error_set(err, WS_ERR_CONFIG,
 							"repo-cipher-type %s needs repo-cipher-pass or repo-cipher-key-file",
 							ws_config_str(cfg, WS_OPT_REPO_CIPHER_TYPE));
-	return WS_OK;
+	return validate_metrics_listen(cfg, err);
 }
 
 const char *

@@ -32,12 +32,21 @@ ws_daemon_init(struct ws_daemon *d, struct ws_error *err)
 		ws_config_free(&d->cfg);
 		return rc;
 	}
+	/* a metrics-listen address that cannot be bound is an error at start */
+	rc = ws_metrics_start(&d->metrics, &d->cfg, &d->log, err);
+	if (rc != WS_OK) {
+		ws_metrics_stop(&d->metrics);
+		ws_log_close(&d->log);
+		ws_config_free(&d->cfg);
+		return rc;
+	}
 	return WS_OK;
 }
 
 void
 ws_daemon_free(struct ws_daemon *d)
 {
+	ws_metrics_stop(&d->metrics);
 	ws_config_free(&d->cfg);
 	ws_log_close(&d->log);
 }
@@ -63,6 +72,7 @@ ws_daemon_reload(struct ws_daemon *d, struct ws_error *err)
 	d->cfg = fresh;
 	ws_log_info(&d->log, COMPONENT, "configuration reloaded (log-level %s)",
 				ws_config_str(&d->cfg, WS_OPT_LOG_LEVEL));
+	ws_metrics_reconfigure(&d->metrics, &d->cfg, &d->log);
 	return WS_OK;
 }
 
@@ -81,7 +91,10 @@ note_failure(struct ws_daemon *d, const struct ws_error *e)
 	ws_strlcpy(d->last_error, e->message, sizeof(d->last_error));
 }
 
-/* One tick of work: apply the replication mode on the local server. */
+/*
+ * One tick of work: apply the replication mode on the local server, then
+ * (once a second, when metrics-listen is set) sample the metrics.
+ */
 static void
 daemon_tick(struct ws_daemon *d)
 {
@@ -101,6 +114,7 @@ daemon_tick(struct ws_daemon *d)
 		d->conn = NULL;
 	}
 	note_failure(d, rc == WS_OK ? NULL : &e);
+	ws_metrics_tick(&d->metrics, d->conn, &d->cfg, &d->log, ws_clock_ms());
 }
 
 int

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "daemon/metrics.h"
 #include "pg/conn.h"
 #include "repl/syncmgr.h"
 
@@ -24,6 +25,7 @@ struct ws_daemon {
 	int tick_ms;
 	struct ws_pg_conn *conn;           /* the local server; NULL until connected */
 	struct ws_sync_manager sync;
+	struct ws_metrics metrics;         /* metrics-listen */
 	char last_error[WS_ERROR_MSG_MAX]; /* logged once until it changes */
 };
 

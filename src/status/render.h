@@ -21,4 +21,11 @@ int ws_status_render_json(const struct ws_status_report *st, struct ws_buf *out)
 /* Prometheus text exposition format 0.0.4, appended to out. */
 int ws_status_render_prometheus(const struct ws_status_report *st, struct ws_buf *out);
 
+/*
+ * A label value as the exposition format wants it: backslash, double quote
+ * and newline escaped; cut to fit size (twice the value's length plus
+ * three always fits).
+ */
+void ws_prom_escape_label(const char *value, char *buf, size_t size);
+
 #endif

@@ -50,9 +50,8 @@ family(struct prom *p, const char *name, const char *type, const char *help)
 	put(p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* a label value as the exposition format wants it */
-static void
-escape_label(const char *value, char *buf, size_t size)
+void
+ws_prom_escape_label(const char *value, char *buf, size_t size)
 {
 	size_t k = 0;
 
@@ -89,7 +88,7 @@ standby_lag(struct prom *p, const struct ws_status_report *st)
 
 		if (sb->stopped)
 			continue;
-		escape_label(sb->name, label, sizeof(label));
+		ws_prom_escape_label(sb->name, label, sizeof(label));
 		for (int k = 0; k < 3; k++) {
 			if (bytes[k] < 0)
 				continue;
@@ -105,7 +104,7 @@ standby_lag(struct prom *p, const struct ws_status_report *st)
 
 		if (sb->stopped)
 			continue;
-		escape_label(sb->name, label, sizeof(label));
+		ws_prom_escape_label(sb->name, label, sizeof(label));
 		for (int k = 0; k < 3; k++) {
 			family(p, "walship_replication_lag_seconds_current", "gauge",
 				   "write_lag, flush_lag and replay_lag of pg_stat_replication in seconds; 0 when PostgreSQL reports none (the standby has caught up).");
@@ -125,7 +124,7 @@ slots(struct prom *p, const struct ws_status_report *st)
 
 		if (sb->slot[0] == '\0' || sb->slot_retained_bytes < 0)
 			continue;
-		escape_label(sb->slot, label, sizeof(label));
+		ws_prom_escape_label(sb->slot, label, sizeof(label));
 		family(p, "walship_slot_retained_bytes", "gauge",
 			   "WAL bytes a replication slot keeps on the server (current position minus restart_lsn).");
 		put(p, "walship_slot_retained_bytes{slot=\"%s\"} %" PRId64 "\n", label, sb->slot_retained_bytes);
@@ -135,7 +134,7 @@ slots(struct prom *p, const struct ws_status_report *st)
 
 		if (sb->slot[0] == '\0')
 			continue;
-		escape_label(sb->slot, label, sizeof(label));
+		ws_prom_escape_label(sb->slot, label, sizeof(label));
 		family(p, "walship_slot_active", "gauge",
 			   "Whether a standby uses the physical replication slot (1) or not (0).");
 		put(p, "walship_slot_active{slot=\"%s\"} %d\n", label, sb->stopped ? 0 : 1);

@@ -310,6 +310,34 @@ test_validate_repository_and_cipher(void **state)
 }
 
 static void
+test_validate_metrics_listen(void **state)
+{
+	struct ws_config cfg;
+	struct ws_error err;
+
+	(void) state;
+	assert_int_equal(ws_config_init(&cfg, &err), WS_OK);
+	assert_string_equal(ws_config_str(&cfg, WS_OPT_METRICS_LISTEN), "");
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "metrics-listen", "127.0.0.1:9187", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "metrics-listen", "[::1]:9187", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_OK);
+	assert_int_equal(ws_config_set(&cfg, "metrics-listen", "9187", WS_SRC_CLI, 0, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_int_equal(err.status, WS_ERR_CONFIG);
+	assert_string_equal(err.message, "command line: invalid value \"9187\" for option \"metrics-listen\": no port: "
+						"expected host:port with an IPv4 address, \"localhost\" or an IPv6 address in brackets, "
+						"e.g. 127.0.0.1:9187 or [::1]:9187");
+	snprintf(cfg.file, sizeof(cfg.file), "/etc/walship.conf");
+	assert_int_equal(ws_config_set(&cfg, "metrics-listen", "localhost:99999", WS_SRC_FILE, 7, &err), WS_OK);
+	assert_int_equal(ws_config_validate(&cfg, &err), WS_ERR_CONFIG);
+	assert_string_equal(err.message, "/etc/walship.conf:7: invalid value \"localhost:99999\" for option "
+						"\"metrics-listen\": the port must be a number from 1 to 65535");
+	ws_config_free(&cfg);
+}
+
+static void
 test_value_too_long(void **state)
 {
 	struct ws_config cfg;
@@ -530,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_load_all_errors),
 		cmocka_unit_test(test_validate_compression_levels),
 		cmocka_unit_test(test_validate_repository_and_cipher),
+		cmocka_unit_test(test_validate_metrics_listen),
 		cmocka_unit_test(test_value_too_long),
 		cmocka_unit_test(test_docs_list_every_option),
 		cmocka_unit_test(test_size_units),
