@@ -19,6 +19,41 @@
 
 #define WORKER_LOCK "worker.lock"
 
+int
+ws_archive_push_async_cached(const struct ws_config *cfg, struct ws_log *log, const char *path,
+							 struct ws_async_push_result *res, struct ws_error *err)
+{
+	struct ws_archive a;
+	struct ws_spool spool;
+	bool cached;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.log = log;
+	if ((rc = ws_spool_open(cfg, &spool, err)) != WS_OK)
+		return rc;
+	cached = ws_spool_read_stanza(&spool, &a.stanza, err) == WS_OK &&
+		strcmp(a.stanza.name, ws_config_str(cfg, WS_OPT_STANZA)) == 0;
+	if (cached) {
+		rc = ws_archive_push_async(cfg, &a, path, res, err);
+		/* not this cluster's segment by the cached stanza: the repository decides */
+		if (rc != WS_ERR_CORRUPT) {
+			ws_spool_close(&spool);
+			return rc;
+		}
+	}
+	rc = ws_archive_open(cfg, log, &a, err);
+	if (rc == WS_OK) {
+		struct ws_error ignored;
+
+		ws_spool_write_stanza(&spool, &a.stanza, &ignored);
+		rc = ws_archive_push_async(cfg, &a, path, res, err);
+		ws_archive_close(&a);
+	}
+	ws_spool_close(&spool);
+	return rc;
+}
+
 static int
 take_lock(struct ws_spool *spool, const struct ws_config *cfg, int *fd, struct ws_error *err)
 {
@@ -411,6 +446,12 @@ worker_thread_main(void *arg)
 	}
 	/* the pool's threads are the parallelism: one core per segment */
 	a.params.threads = 1;
+	if (t->slot == 0) {
+		struct ws_error ignored;
+
+		/* what the next archive-push verifies against, without the repository */
+		ws_spool_write_stanza(&spool, &a.stanza, &ignored);
+	}
 	while (ws_clock_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
 		if (!take_next(w, t->slot, &spool, name, sizeof(name), &ahead)) {
 			if (w->failed)

@@ -27,6 +27,17 @@ int ws_archive_push_async(const struct ws_config *cfg, struct ws_archive *a, con
 						  struct ws_async_push_result *res, struct ws_error *err);
 
 /*
+ * archive-push in async mode from the command: verifies against the stanza
+ * the spool caches (spool.h) without touching the repository, which it
+ * opens only when there is no cache or the segment does not match it (the
+ * stanza may have been upgraded). Errors the repository would give (a
+ * wrong key, an unreachable endpoint) then come from the worker, reported
+ * by the next call.
+ */
+int ws_archive_push_async_cached(const struct ws_config *cfg, struct ws_log *log, const char *path,
+								 struct ws_async_push_result *res, struct ws_error *err);
+
+/*
  * The worker's body: returns when the queue has been empty for a while or
  * after an upload failed. Another running worker makes it return at once.
  */

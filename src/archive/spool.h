@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive/stanza.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "config/config.h"
@@ -48,6 +49,16 @@ int ws_spool_abs_path(const struct ws_config *cfg, const char *rel, char *buf, s
  * WS_ERR_EXISTS when another process holds it.
  */
 int ws_spool_try_lock(const struct ws_config *cfg, const char *rel, int *fd, struct ws_error *err);
+
+/*
+ * The stanza as the repository had it when a worker last opened it, kept
+ * in push/stanza.info: an asynchronous archive-push verifies segments
+ * against it without a round trip to the repository (or a key derivation).
+ * WS_ERR_NOT_FOUND when there is none yet.
+ */
+int ws_spool_read_stanza(struct ws_spool *spool, struct ws_stanza_info *info, struct ws_error *err);
+int ws_spool_write_stanza(struct ws_spool *spool, const struct ws_stanza_info *info,
+						  struct ws_error *err);
 
 /* Queued WAL names in WAL order, and the bytes they take. */
 /* "000000010000000000000002.00000028.backup" is the longest WAL file name */

@@ -60,21 +60,20 @@ run_archive_push(struct ws_cmd_ctx *ctx)
 	struct ws_archive a;
 	int rc;
 
-	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
-	if (rc != WS_OK)
-		return push_exit_code(rc);
 	if (ws_config_bool(ctx->cfg, WS_OPT_ARCHIVE_ASYNC)) {
 		struct ws_async_push_result ares;
 
-		rc = ws_archive_push_async(ctx->cfg, &a, ctx->argv[0], &ares, &ctx->err);
+		rc = ws_archive_push_async_cached(ctx->cfg, ctx->log, ctx->argv[0], &ares, &ctx->err);
 		if (rc == WS_OK && ares.ahead)
 			ws_log_debug(ctx->log, "archive-push", "WAL file \"%s\" was archived ahead by the worker",
 						 ctx->argv[0]);
 		else if (rc == WS_OK && ares.queued)
 			ws_log_debug(ctx->log, "archive-push", "queued WAL file \"%s\"", ctx->argv[0]);
-		ws_archive_close(&a);
 		return push_exit_code(rc);
 	}
+	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
+	if (rc != WS_OK)
+		return push_exit_code(rc);
 	rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
 	if (rc == WS_OK && res.already_archived)
 		ws_log_info(ctx->log, "archive-push", "WAL file \"%s\" was already archived with the same checksum",

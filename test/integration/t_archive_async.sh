@@ -367,3 +367,18 @@ for i in 0 1 2; do
 		cmp -s "$WS_TMP/get/x" "$pgdata/pg_wal/${segs[$i]}"
 done
 walship_wait_detached 30
+
+# ---------------------------------------------------------------------------
+note "archive-push verifies against the stanza the spool caches"
+cache=$spool/ahead/push/stanza.info
+ok "the worker cached the stanza in the spool" -- test -f "$cache"
+like "$(cat "$cache")" "db=1:[0-9]+:15:16777216" "... with the cluster's system identifier"
+# a cache naming another system: the segment does not match it, the repository decides
+sed -i 's/^db=1:[0-9]*:/db=1:1234:/' "$cache"
+archived "${segs[3]}" 2>/dev/null
+touch "$fw/archive_status/${segs[3]}.ready"
+expect_exit 0 "archive-push ${segs[3]} with a stale cache exits 0" -- \
+	walship_as_pg --config "$aconf" archive-push "$fw/${segs[3]}"
+ok "... the cache was rewritten from the repository" -- grep -q "^db=1:$(pg_sql primary "SELECT system_identifier FROM pg_control_system()"):" "$cache"
+walship_wait_detached 30
+ok "${segs[3]} reached the repository" -- test -f "$aarch/${segs[3]:0:16}/${segs[3]}.ws"
