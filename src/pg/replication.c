@@ -10,6 +10,7 @@
 
 #include "common/str.h"
 #include "pg/conn_int.h"
+#include "pg/slot.h"
 
 /* Run a replication command; *res must be PQclear'ed. */
 static int
@@ -89,19 +90,6 @@ ws_pg_timeline_history(struct ws_pg_conn *conn, uint32_t tli, struct ws_buf *con
 	return rc;
 }
 
-/* Slot names are [a-z0-9_]{1,63}: nothing to quote, nothing to inject. */
-static int
-check_slot_name(const char *slot, struct ws_error *err)
-{
-	size_t len = strlen(slot);
-
-	if (len == 0 || len > 63 || strspn(slot, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
-		return ws_error_set(err, WS_ERR_INVALID,
-							"invalid replication slot name \"%s\": use 1 to 63 lower-case letters, digits and underscores",
-							slot);
-	return WS_OK;
-}
-
 int
 ws_pg_read_slot(struct ws_pg_conn *conn, const char *slot, struct ws_pg_slot_position *out,
 				struct ws_error *err)
@@ -111,7 +99,8 @@ ws_pg_read_slot(struct ws_pg_conn *conn, const char *slot, struct ws_pg_slot_pos
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = check_slot_name(slot, err)) != WS_OK)
+	/* a checked name ([a-z0-9_]) goes into the command as is: nothing to quote */
+	if ((rc = ws_pg_slot_name_check(slot, err)) != WS_OK)
 		return rc;
 	snprintf(sql, sizeof(sql), "READ_REPLICATION_SLOT %s", slot);
 	if ((rc = command(ws_pg_conn_raw(conn), sql, PGRES_TUPLES_OK, &res, "READ_REPLICATION_SLOT",
@@ -139,7 +128,7 @@ ws_pg_create_slot(struct ws_pg_conn *conn, const char *slot, struct ws_error *er
 	PGresult *res;
 	int rc;
 
-	if ((rc = check_slot_name(slot, err)) != WS_OK)
+	if ((rc = ws_pg_slot_name_check(slot, err)) != WS_OK)
 		return rc;
 	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s PHYSICAL RESERVE_WAL", slot);
 	rc = command(ws_pg_conn_raw(conn), sql, PGRES_TUPLES_OK, &res, "CREATE_REPLICATION_SLOT", err);
@@ -158,7 +147,7 @@ ws_pg_start_replication(struct ws_pg_conn *conn, const char *slot, ws_lsn start,
 	PGresult *res;
 	int rc;
 
-	if (slot != NULL && (rc = check_slot_name(slot, err)) != WS_OK)
+	if (slot != NULL && (rc = ws_pg_slot_name_check(slot, err)) != WS_OK)
 		return rc;
 	ws_lsn_format(start, pos);
 	snprintf(sql, sizeof(sql), "START_REPLICATION %s%s PHYSICAL %s TIMELINE %u",

@@ -334,6 +334,18 @@ ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *crea
 		return rc;
 	}
 	ws_pg_result_free(&res);
+	if ((rc = ws_pg_create_physical_slot(conn, name, err)) == WS_OK)
+		*created = true;
+	return rc;
+}
+
+int
+ws_pg_create_physical_slot(struct ws_pg_conn *conn, const char *name, struct ws_error *err)
+{
+	const char *params[] = {name};
+	struct ws_pg_result res;
+	int rc;
+
 	/* reserve WAL now: the standby must find everything after its backup */
 	rc = ws_pg_query(conn, "SELECT pg_catalog.pg_create_physical_replication_slot($1, true)",
 					 1, params, &res, err);
@@ -341,7 +353,6 @@ ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *crea
 		return ws_error_prefix(err, "could not create replication slot \"%s\" on %s", name,
 							   ws_pg_target(conn));
 	ws_pg_result_free(&res);
-	*created = true;
 	return WS_OK;
 }
 

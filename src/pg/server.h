@@ -91,6 +91,9 @@ int ws_pg_ensure_physical_slot(struct ws_pg_conn *conn, const char *name, bool *
 							   struct ws_error *err);
 
 /* Drop a replication slot (one that is not active). */
+/* pg_create_physical_replication_slot(name, true): the slot reserves WAL at once. */
+int ws_pg_create_physical_slot(struct ws_pg_conn *conn, const char *name, struct ws_error *err);
+
 int ws_pg_drop_slot(struct ws_pg_conn *conn, const char *name, struct ws_error *err);
 
 int ws_pg_archiver_status(struct ws_pg_conn *conn, struct ws_pg_archiver_status *st,

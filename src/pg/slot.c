@@ -159,8 +159,6 @@ slots_full(struct ws_pg_conn *conn, bool *full, int64_t *max, struct ws_error *e
 int
 ws_pg_slot_create(struct ws_pg_conn *conn, const char *name, struct ws_error *err)
 {
-	const char *params[] = {name};
-	struct ws_pg_result res;
 	bool exists = false;
 	bool full = false;
 	int64_t max = 0;
@@ -180,14 +178,7 @@ ws_pg_slot_create(struct ws_pg_conn *conn, const char *name, struct ws_error *er
 		return ws_error_set(err, WS_ERR_TOO_LARGE,
 							"could not create replication slot \"%s\" on %s: all %lld replication slots (max_replication_slots) are in use; drop an unused one (walship slot list) or raise max_replication_slots",
 							name, ws_pg_target(conn), (long long) max);
-	/* reserve WAL now: the standby must find everything after its backup */
-	rc = ws_pg_query(conn, "SELECT pg_catalog.pg_create_physical_replication_slot($1, true)",
-					 1, params, &res, err);
-	if (rc != WS_OK)
-		return ws_error_prefix(err, "could not create replication slot \"%s\" on %s", name,
-							   ws_pg_target(conn));
-	ws_pg_result_free(&res);
-	return WS_OK;
+	return ws_pg_create_physical_slot(conn, name, err);
 }
 
 int
