@@ -79,10 +79,37 @@ set_names(struct ws_pg_conn *conn, struct ws_log *log, const char *names, const 
 	return rc;
 }
 
-/* Observe the standbys: application_name, state, flush position. */
+/* Is name in the comma-separated list (spaces around names ignored)? Empty: everyone is. */
+static bool
+is_candidate(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	if (list[0] == '\0')
+		return true;
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t n;
+
+		if (end == NULL)
+			end = p + strlen(p);
+		while (p < end && *p == ' ')
+			p++;
+		n = (size_t) (end - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == len && strncmp(p, name, len) == 0)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
+/* Observe the candidate standbys: application_name, state, flush position. */
 static int
-observe(struct ws_pg_conn *conn, struct ws_sync_standby *s, int *n, ws_lsn *current,
-		struct ws_error *err)
+observe(struct ws_pg_conn *conn, const char *candidates, struct ws_sync_standby *s, int *n,
+		ws_lsn *current, struct ws_error *err)
 {
 	struct ws_pg_result res;
 	int rc;
@@ -99,7 +126,8 @@ observe(struct ws_pg_conn *conn, struct ws_sync_standby *s, int *n, ws_lsn *curr
 
 		if (i == 0)
 			rc = ws_lsn_parse(ws_pg_value(&res, 0, 0), current, err);
-		if (rc != WS_OK || name == NULL || name[0] == '\0' || *n == WS_SYNC_MAX_STANDBYS)
+		if (rc != WS_OK || name == NULL || name[0] == '\0' || *n == WS_SYNC_MAX_STANDBYS ||
+			!is_candidate(candidates, name))
 			continue;
 		memset(&s[*n], 0, sizeof(s[0]));
 		ws_strlcpy(s[*n].name, name, sizeof(s[0].name));
@@ -152,7 +180,8 @@ semi_sync(struct ws_sync_manager *m, struct ws_pg_conn *conn, const struct ws_co
 		m->role_adopted = true;
 	}
 	memset(&o, 0, sizeof(o));
-	if ((rc = observe(conn, standbys, &o.count, &o.current, err)) != WS_OK)
+	if ((rc = observe(conn, ws_config_str(cfg, WS_OPT_SYNC_CANDIDATES), standbys, &o.count,
+					  &o.current, err)) != WS_OK)
 		return rc;
 	o.now_ms = now_ms;
 	o.standbys = standbys;

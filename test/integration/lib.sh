@@ -391,7 +391,7 @@ bg_wait() {
 		RC=124
 		return 1
 	fi
-	wait "$pid"
+	wait "$pid" 2>/dev/null # no "Killed" line for a process a test killed
 	RC=$?
 	unset "WS_BG_PID[$1]"
 	return 0
@@ -648,7 +648,7 @@ _ws_pg_kill() {
 	[ -f "$dir/postmaster.pid" ] || return 0
 	pid=$(head -n 1 "$dir/postmaster.pid")
 	# only signal the pid if it still is this cluster's postmaster
-	if [[ $pid =~ ^[0-9]+$ ]] && grep -qF -- "$dir" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"; then
+	if [[ $pid =~ ^[0-9]+$ ]] && grep -qF -- "$dir" <<<"$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"; then
 		kill -CONT "$pid" 2>/dev/null # in case a test stopped it
 	else
 		return 0

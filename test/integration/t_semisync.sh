@@ -87,6 +87,10 @@ is "$(names)" "" "the primary runs async"
 like "$(cat "$WS_TMP/walshipd.err")" "WARN +replication-mode: semi-sync degraded to async" "walshipd warned"
 expect_exit 0 "walship mode show" -- walship --config "$conf" mode show
 like "$OUT" "state: degraded" "... says degraded"
+run_cmd walship --config "$conf" status --json
+is "$(json_get primary "$OUT" sync)" degraded "walship status --json: the primary's sync state is degraded"
+run_cmd walship --config "$conf" status --prometheus
+like "$OUT" "^walship_sync_degraded 1" "... and the metric walship_sync_degraded is 1"
 
 note "a standby comes back and catches up"
 thaw "$holder"
@@ -99,6 +103,8 @@ ok "... with a standby in sync state" -- pg_wait_for primary \
 thaw "$other"
 expect_exit 0 "walship mode show" -- walship --config "$conf" mode show
 like "$OUT" "state: sync" "... says sync"
+run_cmd walship --config "$conf" status --json
+is "$(json_get primary "$OUT" sync)" sync "walship status --json: sync again"
 
 note "walship mode set"
 expect_exit 0 "mode set async" -- walship --config "$conf" mode set async
@@ -115,3 +121,15 @@ error_line_like 'invalid mode "nonsense"' "... naming it"
 kill -TERM "$(bg_pid walshipd)"
 bg_wait walshipd 10
 is "$RC" 0 "walshipd stops cleanly"
+
+note "sync-candidates: only the standbys named may hold the role"
+holder=$(names | tr -d '"')
+other=s1
+[ "$holder" = s1 ] && other=s2
+bg_start walshipd2 "$WALSHIPD" --config "$conf" --sync-candidates="x, $other"
+is_other() {
+	[ "$(names)" = "\"$other\"" ]
+}
+ok "with sync-candidates 'x, $other', the role moves from $holder to $other" -- wait_until 20 -- is_other
+kill -TERM "$(bg_pid walshipd2)"
+bg_wait walshipd2 10
