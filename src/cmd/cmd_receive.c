@@ -2,6 +2,7 @@
  * cmd_receive.c — walship receive: stream WAL into the repository
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "archive/archive.h"
@@ -18,14 +19,14 @@ static const struct ws_cmd_option receive_options[] = {
 	{NULL, NULL, NULL}
 };
 
-/* A signal handler may only set a flag: the receive loop looks at it. */
-static volatile sig_atomic_t stop_requested;
+/* A signal handler may only set a flag (a lock-free atomic): the receive loop looks at it. */
+static atomic_int stop_requested;
 
 static void
 on_signal(int sig)
 {
 	(void) sig;
-	stop_requested = 1;
+	atomic_store(&stop_requested, 1);
 }
 
 static void

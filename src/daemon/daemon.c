@@ -135,6 +135,11 @@ ws_daemon_run(struct ws_daemon *d, struct ws_error *err)
 	ws_log_info(&d->log, COMPONENT, "walshipd %s started (stanza %s, configuration %s)",
 				PACKAGE_VERSION, ws_config_str(&d->cfg, WS_OPT_STANZA),
 				d->cfg.file[0] ? d->cfg.file : "none");
+	/* after blocking the signals: the thread inherits the mask, the main loop takes them */
+	if ((rc = ws_daemon_receiver_start(&d->receiver, &d->sources, &d->log, err)) != WS_OK) {
+		sigprocmask(SIG_SETMASK, &previous, NULL);
+		return rc;
+	}
 	for (;;) {
 		siginfo_t info;
 		int sig = sigtimedwait(&signals, &info, &tick);
@@ -155,6 +160,7 @@ ws_daemon_run(struct ws_daemon *d, struct ws_error *err)
 		if (sig != SIGTERM && sig != SIGINT)
 			daemon_tick(d);
 	}
+	ws_daemon_receiver_stop(&d->receiver);
 	ws_pg_close(d->conn);
 	d->conn = NULL;
 	sigprocmask(SIG_SETMASK, &previous, NULL);

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "daemon/metrics.h"
 #include "pg/conn.h"
+#include "daemon/receive_thread.h"
 #include "repl/syncmgr.h"
 
 #define WS_DAEMON_TICK_MS WS_SYNCMGR_TICK_MS
@@ -26,6 +27,7 @@ struct ws_daemon {
 	struct ws_pg_conn *conn;           /* the local server; NULL until connected */
 	struct ws_sync_manager sync;
 	struct ws_metrics metrics;         /* metrics-listen */
+	struct ws_daemon_receiver receiver; /* receive = on */
 	char last_error[WS_ERROR_MSG_MAX]; /* logged once until it changes */
 };
 

@@ -45,7 +45,7 @@ struct receiver {
 static bool
 stopping(const struct receiver *r)
 {
-	return r->o->stop != NULL && *r->o->stop;
+	return r->o->stop != NULL && atomic_load(r->o->stop) != 0;
 }
 
 int
@@ -365,7 +365,11 @@ stream_timeline(struct receiver *r, bool *ended, struct ws_error *err)
 	*ended = false;
 	r->next_status_ms = ws_clock_ms();       /* report our position at once */
 	while (rc == WS_OK && !r->done && !stopping(r)) {
+		/* at most a second: a stop asked by another thread is seen soon */
 		long wait = r->next_status_ms - ws_clock_ms();
+
+		if (wait > 1000)
+			wait = 1000;
 		enum ws_pg_stream_event ev;
 		uint8_t *msg;
 		size_t len;

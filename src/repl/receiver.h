@@ -15,7 +15,7 @@
 #ifndef WALSHIP_REPL_RECEIVER_H
 #define WALSHIP_REPL_RECEIVER_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "archive/archive.h"
@@ -32,7 +32,7 @@ struct ws_receiver_options {
 	ws_lsn endpos;               /* stop once flushed up to here; 0: never */
 	int status_interval_ms;
 	bool loop;                   /* reconnect after losing the server */
-	const volatile sig_atomic_t *stop;   /* set by a signal: stop cleanly */
+	const atomic_int *stop;      /* set (by a signal handler or another thread): stop cleanly */
 };
 
 /* The stream directory: in the repository when it is posix, else in the spool. */
