@@ -858,6 +858,25 @@ walship_archiving_primary() {
 	pg_reload primary || die "reload failed"
 }
 
+# compare_stored CONF PG_WAL GLOB LAST — archive-get (with CONF) every
+# segment of directory PG_WAL matching GLOB, up to and including LAST, and
+# compare it with PG_WAL's file. Sets COMPARED (how many) and MISMATCHED
+# (the names that differ or could not be fetched, space-separated).
+compare_stored() {
+	local conf=$1 dir=$2 glob=$3 last=$4 f seg tmp=$WS_TMP/.compare
+	COMPARED=0
+	MISMATCHED=
+	mkdir -p "$tmp" && chown postgres:postgres "$tmp"
+	for f in "$dir"/$glob; do
+		seg=${f##*/}
+		[[ $seg =~ ^[0-9A-F]{24}$ ]] && ! [[ $seg > $last ]] || continue
+		COMPARED=$((COMPARED + 1))
+		rm -f "$tmp/seg"
+		walship_as_pg --config "$conf" archive-get "$seg" "$tmp/seg" >/dev/null 2>&1 &&
+			cmp -s "$tmp/seg" "$f" || MISMATCHED+="${MISMATCHED:+ }$seg"
+	done
+}
+
 # pgbench_init NAME SCALE — pgbench's tables at SCALE in cluster NAME
 pgbench_init() {
 	local out

@@ -70,3 +70,19 @@ s3cmd_() {
 		--no-ssl "$@"
 }
 
+
+# s3_repo_conf — the repo-* lines of a walship configuration for this
+# s3rver's bucket (path style, plain HTTP, s3rver's fixed keys)
+s3_repo_conf() {
+	cat <<-EOF
+		repo-type = "s3";
+		repo-path = "/walship";
+		repo-s3-bucket = "$bucket";
+		repo-s3-endpoint = "$endpoint";
+		repo-s3-region = "us-east-1";
+		repo-s3-key = "S3RVER";
+		repo-s3-key-secret = "S3RVER";
+		repo-s3-uri-style = "path";
+		repo-s3-tls = "off";
+	EOF
+}

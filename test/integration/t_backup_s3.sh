@@ -18,24 +18,18 @@ walship_detached_cleanup_at_exit
 pg_create_primary primary "archive_mode = on" "archive_command = ''"
 conninfo=$(pg_conninfo primary)
 port=$(pg_port primary)
-cat >"$WS_TMP/ws.conf" <<EOF2
-stanza = "s3-backup";
-pg-conninfo = "$conninfo";
-repo-type = "s3";
-repo-path = "/walship";
-repo-s3-bucket = "$bucket";
-repo-s3-endpoint = "$endpoint";
-repo-s3-region = "us-east-1";
-repo-s3-key = "S3RVER";
-repo-s3-key-secret = "S3RVER";
-repo-s3-uri-style = "path";
-repo-s3-tls = "off";
+{
+	echo 'stanza = "s3-backup";'
+	echo "pg-conninfo = \"$conninfo\";"
+	s3_repo_conf
+	cat <<EOF2
 repo-cipher-type = "aes-256-gcm";
 repo-cipher-pass = "correct horse battery staple";
 archive-timeout = 30;
 process-max = 2;
 log-level = "warn";
 EOF2
+} >"$WS_TMP/ws.conf"
 chmod 644 "$WS_TMP/ws.conf"
 expect_exit 0 "stanza-create in the bucket" -- walship_as_pg --config "$WS_TMP/ws.conf" stanza-create
 pg_conf primary "archive_command = '$bin --config $WS_TMP/ws.conf archive-push %p'"

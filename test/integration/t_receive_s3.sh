@@ -23,21 +23,15 @@ pgdata=$(pg_datadir primary)
 mkdir -p "$WS_TMP/spool" "$WS_TMP/get" && chown postgres:postgres "$WS_TMP/spool" "$WS_TMP/get" ||
 	die "no spool"
 conf=$WS_TMP/s3.conf
-cat >"$conf" <<EOF
-stanza = "recv";
-pg-conninfo = "$(pg_conninfo primary)";
-repo-type = "s3";
-repo-path = "/walship";
-repo-s3-bucket = "$bucket";
-repo-s3-endpoint = "$endpoint";
-repo-s3-region = "us-east-1";
-repo-s3-key = "S3RVER";
-repo-s3-key-secret = "S3RVER";
-repo-s3-uri-style = "path";
-repo-s3-tls = "off";
+{
+	echo 'stanza = "recv";'
+	echo "pg-conninfo = \"$(pg_conninfo primary)\";"
+	s3_repo_conf
+	cat <<EOF
 spool-path = "$WS_TMP/spool";
 log-level = "info";
 EOF
+} >"$conf"
 chmod 644 "$conf"
 expect_exit 0 "stanza-create on S3" -- walship_as_pg --config "$conf" stanza-create || die "no stanza"
 
@@ -52,19 +46,9 @@ expect_exit 0 "receive --create-slot --endpos $endpos into S3 exits 0" -- \
 inprogress=$(find "$WS_TMP/spool/recv/stream" -name '*.partial' -printf '%f\n')
 like "$inprogress" '^[0-9A-F]{24}\.partial$' "the segment in progress is in the spool ($inprogress)"
 
-bad=()
-n=0
-for f in "$pgdata"/pg_wal/0*; do
-	seg=${f##*/}
-	[[ $seg =~ ^[0-9A-F]{24}$ ]] || continue
-	[[ $seg > $last ]] && continue
-	n=$((n + 1))
-	rm -f "$WS_TMP/get/x"
-	walship_as_pg --config "$conf" archive-get "$seg" "$WS_TMP/get/x" >/dev/null 2>&1 &&
-		cmp -s "$WS_TMP/get/x" "$f" || bad+=("$seg")
-done
-cmp_ok "$n" -ge 2 "$n segments to compare"
-is "${bad[*]:-}" "" "each segment uploaded to S3 comes back as the primary's bytes"
+compare_stored "$conf" "$pgdata/pg_wal" '0*' "$last"
+cmp_ok "$COMPARED" -ge 2 "$COMPARED segments to compare"
+is "$MISMATCHED" "" "each segment uploaded to S3 comes back as the primary's bytes"
 listed() {
 	s3cmd_ ls "s3://$bucket/walship/recv/archive/15-1/${last:0:16}/" | grep -q "/$last\.ws\$"
 }

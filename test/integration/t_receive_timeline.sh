@@ -53,19 +53,9 @@ like "$old" '^00000001[0-9A-F]{16}\.partial\.ws$' "timeline 1's last segment is 
 ok "$last (timeline 2) is in the repository" -- test -f "$archdir/${last:0:16}/$last.ws"
 
 mkdir -p "$WS_TMP/get" && chown postgres:postgres "$WS_TMP/get"
-bad=()
-n=0
-for f in "$(pg_datadir standby)"/pg_wal/00000002*; do
-	seg=${f##*/}
-	[[ $seg =~ ^[0-9A-F]{24}$ ]] || continue
-	[ "$seg" \< "$last" ] || [ "$seg" = "$last" ] || continue
-	n=$((n + 1))
-	rm -f "$WS_TMP/get/x"
-	walship_as_pg --config "$conf" archive-get "$seg" "$WS_TMP/get/x" >/dev/null 2>&1 &&
-		cmp -s "$WS_TMP/get/x" "$f" || bad+=("$seg")
-done
-cmp_ok "$n" -ge 1 "timeline 2 has $n complete segments to compare"
-is "${bad[*]:-}" "" "each equals the new primary's own file"
+compare_stored "$conf" "$(pg_datadir standby)/pg_wal" '00000002*' "$last"
+cmp_ok "$COMPARED" -ge 1 "timeline 2 has $COMPARED complete segments to compare"
+is "$MISMATCHED" "" "each equals the new primary's own file"
 rm -f "$WS_TMP/get/h"
 walship_as_pg --config "$conf" archive-get 00000002.history "$WS_TMP/get/h" >/dev/null 2>&1
 ok "00000002.history equals the new primary's" -- cmp -s "$WS_TMP/get/h" "$(pg_datadir standby)/pg_wal/00000002.history"

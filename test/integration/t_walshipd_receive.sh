@@ -34,16 +34,9 @@ last=$(pg_sql primary "SELECT pg_walfile_name(pg_switch_wal())")
 pg_sql primary "INSERT INTO t VALUES (2)" >/dev/null
 archdir=$repo/main/archive/15-1
 ok "the receiver stored $last" -- wait_until 30 -- test -f "$archdir/${last:0:16}/$last.ws"
-mkdir -p "$WS_TMP/get" && chown postgres:postgres "$WS_TMP/get"
-bad=()
-for f in "$pgdata"/pg_wal/0*; do
-	seg=${f##*/}
-	[[ $seg =~ ^[0-9A-F]{24}$ ]] && ! [[ $seg > $last ]] || continue
-	rm -f "$WS_TMP/get/x"
-	walship_as_pg --config "$conf" archive-get "$seg" "$WS_TMP/get/x" >/dev/null 2>&1 &&
-		cmp -s "$WS_TMP/get/x" "$f" || bad+=("$seg")
-done
-is "${bad[*]:-}" "" "every stored segment up to $last equals the primary's"
+compare_stored "$conf" "$pgdata/pg_wal" '0*' "$last"
+cmp_ok "$COMPARED" -ge 1 "$COMPARED segments to compare"
+is "$MISMATCHED" "" "every stored segment up to $last equals the primary's"
 
 t0=$EPOCHREALTIME
 kill -TERM "$(bg_pid walshipd)"
