@@ -22,35 +22,12 @@
 /* "<size> <64 hex sha256> <dev> <inode> <mtime s>.<ns>\n" */
 #define RECORD_MAX 256
 
-static int
-list_grow(struct ws_spool_queue *q, int *cap, struct ws_error *err)
-{
-	char (*grown)[WS_WAL_NAME_MAX];
-	int n = *cap ? *cap * 2 : 64;
-
-	if (q->count < *cap)
-		return WS_OK;
-	grown = realloc(q->names, (size_t) n * sizeof(*grown));
-	if (grown == NULL)
-		return ws_error_set(err, WS_ERR_NOMEM, "out of memory listing archive_status");
-	q->names = grown;
-	*cap = n;
-	return WS_OK;
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 int
 ws_ahead_list_ready(const char *wal_dir, struct ws_spool_queue *ready, struct ws_error *err)
 {
 	char dir[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
-	int cap = 0;
 	int rc = WS_OK;
 
 	memset(ready, 0, sizeof(*ready));
@@ -66,50 +43,48 @@ ws_ahead_list_ready(const char *wal_dir, struct ws_spool_queue *ready, struct ws
 			continue;
 		memcpy(name, e->d_name, 24);
 		name[24] = '\0';
-		if (!ws_wal_is_segment_name(name))
-			continue;
-		if ((rc = list_grow(ready, &cap, err)) == WS_OK)
-			memcpy(ready->names[ready->count++], name, 25);
+		if (ws_wal_is_segment_name(name))
+			rc = ws_spool_queue_add(ready, name, 0, err);
 	}
 	closedir(d);
 	if (rc != WS_OK) {
 		ws_spool_queue_free(ready);
 		return rc;
 	}
-	if (ready->count > 1)
-		qsort(ready->names, (size_t) ready->count, sizeof(ready->names[0]), compare_names);
+	ws_spool_queue_sort(ready);
 	return WS_OK;
 }
 
+/* push/done/<name>: the record of a segment the worker stored ahead */
 static int
-mark_path(struct ws_spool *spool, const char *kind, const char *name, char *buf, size_t size,
-		  struct ws_error *err)
+record_path(struct ws_spool *spool, const char *name, char *buf, size_t size,
+			struct ws_error *err)
 {
 	char file[96];
 
-	snprintf(file, sizeof(file), "%s/%s", kind, name);
+	snprintf(file, sizeof(file), "done/%s", name);
 	return ws_spool_path(spool, file, buf, size, err);
 }
 
 static bool
-mark_exists(struct ws_spool *spool, const char *kind, const char *name)
+record_exists(struct ws_spool *spool, const char *name)
 {
 	struct ws_storage_info info;
 	struct ws_error err;
 	char path[256];
 
-	if (mark_path(spool, kind, name, path, sizeof(path), &err) != WS_OK)
+	if (record_path(spool, name, path, sizeof(path), &err) != WS_OK)
 		return false;
 	return spool->store->ops->info(spool->store, path, &info, &err) == WS_OK && info.exists;
 }
 
 static void
-mark_remove(struct ws_spool *spool, const char *kind, const char *name)
+record_remove(struct ws_spool *spool, const char *name)
 {
 	struct ws_error err;
 	char path[256];
 
-	if (mark_path(spool, kind, name, path, sizeof(path), &err) == WS_OK)
+	if (record_path(spool, name, path, sizeof(path), &err) == WS_OK)
 		spool->store->ops->remove(spool->store, path, &err);
 }
 
@@ -121,7 +96,7 @@ record_write(struct ws_spool *spool, const char *name, const char *text, struct 
 	char path[256];
 	int rc;
 
-	if ((rc = mark_path(spool, "done", name, path, sizeof(path), err)) != WS_OK)
+	if ((rc = record_path(spool, name, path, sizeof(path), err)) != WS_OK)
 		return rc;
 	return ws_storage_put(spool->store, path, text, strlen(text), &opts, err);
 }
@@ -129,7 +104,7 @@ record_write(struct ws_spool *spool, const char *name, const char *text, struct 
 bool
 ws_ahead_known(struct ws_spool *spool, const char *name)
 {
-	return mark_exists(spool, "done", name);
+	return record_exists(spool, name);
 }
 
 static bool
@@ -222,7 +197,7 @@ read_record(struct ws_spool *spool, const char *name, char text[RECORD_MAX], str
 	int rc;
 
 	text[0] = '\0';
-	if ((rc = mark_path(spool, "done", name, path, sizeof(path), err)) != WS_OK)
+	if ((rc = record_path(spool, name, path, sizeof(path), err)) != WS_OK)
 		return rc;
 	ws_buf_init(&buf, RECORD_MAX - 1);
 	rc = ws_storage_get(spool->store, path, &buf, err);
@@ -297,7 +272,7 @@ ws_ahead_claim(struct ws_spool *spool, const char *wal_dir, const char *path,
 	}
 	/* a record of another file is stale: the caller queues this one */
 	*done = record_matches(record, path);
-	mark_remove(spool, "done", name);
+	record_remove(spool, name);
 	return WS_OK;
 }
 
@@ -333,5 +308,5 @@ ws_ahead_tidy(struct ws_spool *spool, const char *wal_dir)
 void
 ws_ahead_forget_done(struct ws_spool *spool, const char *name)
 {
-	mark_remove(spool, "done", name);
+	record_remove(spool, name);
 }

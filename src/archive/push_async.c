@@ -229,7 +229,6 @@ struct worker_shared {
 	struct ws_spool_queue ready; /* segments PostgreSQL has marked .ready */
 	int next_ready;
 	struct ws_spool_queue seen;  /* ready ones taken ahead already, stored or skipped */
-	int seen_cap;
 	char (*inflight)[WS_WAL_NAME_MAX];        /* names being uploaded, one slot per thread */
 	bool failed;                 /* an upload failed: stop taking new work */
 	int nthreads;
@@ -244,29 +243,14 @@ in_flight(const struct worker_shared *w, const char *name)
 	return false;
 }
 
-static bool
-listed(const struct ws_spool_queue *list, const char *name)
-{
-	for (int i = 0; i < list->count; i++)
-		if (strcmp(list->names[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* Remember a name taken ahead, so that a later listing does not offer it again. */
 static void
 remember_seen(struct worker_shared *w, const char *name)
 {
-	if (w->seen.count == w->seen_cap) {
-		int cap = w->seen_cap ? w->seen_cap * 2 : 64;
-		char (*grown)[WS_WAL_NAME_MAX] = realloc(w->seen.names, (size_t) cap * sizeof(*grown));
+	struct ws_error ignored;
 
-		if (grown == NULL)
-			return;             /* at worst it is offered, and skipped, again */
-		w->seen.names = grown;
-		w->seen_cap = cap;
-	}
-	ws_strlcpy(w->seen.names[w->seen.count++], name, sizeof(w->seen.names[0]));
+	/* out of memory: at worst it is offered, and skipped, again */
+	ws_spool_queue_add(&w->seen, name, 0, &ignored);
 }
 
 /* Forget seen names that are no longer ready: PostgreSQL is done with them. */
@@ -276,7 +260,7 @@ prune_seen(struct worker_shared *w)
 	int kept = 0;
 
 	for (int i = 0; i < w->seen.count; i++)
-		if (listed(&w->ready, w->seen.names[i]))
+		if (ws_spool_queue_has(&w->ready, w->seen.names[i]))
 			memmove(w->seen.names[kept++], w->seen.names[i], sizeof(w->seen.names[0]));
 	w->seen.count = kept;
 }
@@ -336,7 +320,7 @@ list_ready(struct worker_shared *w, struct ws_spool *spool, struct ws_spool_queu
 static bool
 not_yet_handled(struct worker_shared *w, struct ws_spool *spool, const char *name)
 {
-	return !listed(&w->queue, name) && !listed(&w->seen, name) && !ws_ahead_known(spool, name);
+	return !ws_spool_queue_has(&w->queue, name) && !ws_spool_queue_has(&w->seen, name) && !ws_ahead_known(spool, name);
 }
 
 /*

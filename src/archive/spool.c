@@ -91,35 +91,24 @@ ws_spool_try_lock(const struct ws_config *cfg, const char *rel, int *fd, struct 
 	return WS_OK;
 }
 
-struct collect {
-	struct ws_spool_queue *q;
-	int cap;
-};
-
-static int
-collect_name(const char *path, const struct ws_storage_info *info, void *arg,
-			 struct ws_error *err)
+int
+ws_spool_queue_add(struct ws_spool_queue *q, const char *name, uint64_t bytes, struct ws_error *err)
 {
-	struct collect *c = arg;
-	const char *base = strrchr(path, '/');
-	size_t len;
+	size_t len = strlen(name);
 
-	base = base != NULL ? base + 1 : path;
-	len = strlen(base);
-	if (!ws_archive_is_wal_name(base) || len >= sizeof(c->q->names[0]))
-		return WS_OK;
-	if (c->q->count == c->cap) {
-		int cap = c->cap ? c->cap * 2 : 64;
-		char (*grown)[WS_WAL_NAME_MAX] = realloc(c->q->names, (size_t) cap * sizeof(*grown));
+	if (len >= sizeof(q->names[0]))
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "WAL file name \"%s\" is too long", name);
+	if (q->count == q->cap) {
+		int cap = q->cap ? q->cap * 2 : 64;
+		char (*grown)[WS_WAL_NAME_MAX] = realloc(q->names, (size_t) cap * sizeof(*grown));
 
 		if (grown == NULL)
-			return ws_error_set(err, WS_ERR_NOMEM, "out of memory listing the spool");
-		c->q->names = grown;
-		c->cap = cap;
+			return ws_error_set(err, WS_ERR_NOMEM, "out of memory listing WAL files");
+		q->names = grown;
+		q->cap = cap;
 	}
-	memcpy(c->q->names[c->q->count], base, len + 1);
-	c->q->count++;
-	c->q->bytes += info->size;
+	memcpy(q->names[q->count++], name, len + 1);
+	q->bytes += bytes;
 	return WS_OK;
 }
 
@@ -129,24 +118,50 @@ compare_names(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+void
+ws_spool_queue_sort(struct ws_spool_queue *q)
+{
+	if (q->count > 1)
+		qsort(q->names, (size_t) q->count, sizeof(q->names[0]), compare_names);
+}
+
+bool
+ws_spool_queue_has(const struct ws_spool_queue *q, const char *name)
+{
+	for (int i = 0; i < q->count; i++)
+		if (strcmp(q->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int
+collect_name(const char *path, const struct ws_storage_info *info, void *arg,
+			 struct ws_error *err)
+{
+	struct ws_spool_queue *q = arg;
+	const char *base = strrchr(path, '/');
+
+	base = base != NULL ? base + 1 : path;
+	if (!ws_archive_is_wal_name(base) || strlen(base) >= sizeof(q->names[0]))
+		return WS_OK;
+	return ws_spool_queue_add(q, base, info->size, err);
+}
+
 int
 ws_spool_queue_list(struct ws_spool *spool, struct ws_spool_queue *q, struct ws_error *err)
 {
-	struct collect c = {q, 0};
 	char dir[128];
 	int rc;
 
 	memset(q, 0, sizeof(*q));
 	if ((rc = ws_spool_path(spool, "queue", dir, sizeof(dir), err)) != WS_OK)
 		return rc;
-	rc = spool->store->ops->list(spool->store, dir, collect_name, &c, err);
+	rc = spool->store->ops->list(spool->store, dir, collect_name, q, err);
 	if (rc != WS_OK) {
 		ws_spool_queue_free(q);
 		return rc;
 	}
-	/* WAL file names sort in WAL order */
-	if (q->count > 1)
-		qsort(q->names, (size_t) q->count, sizeof(q->names[0]), compare_names);
+	ws_spool_queue_sort(q);
 	return WS_OK;
 }
 

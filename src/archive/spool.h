@@ -67,8 +67,16 @@ int ws_spool_write_stanza(struct ws_spool *spool, const struct ws_stanza_info *i
 struct ws_spool_queue {
 	char (*names)[WS_WAL_NAME_MAX];
 	int count;
+	int cap;                     /* names allocated */
 	uint64_t bytes;
 };
+
+/* Append name (shorter than WS_WAL_NAME_MAX) and count its bytes. */
+int ws_spool_queue_add(struct ws_spool_queue *q, const char *name, uint64_t bytes,
+					   struct ws_error *err);
+/* WAL file names sort in WAL order. */
+void ws_spool_queue_sort(struct ws_spool_queue *q);
+bool ws_spool_queue_has(const struct ws_spool_queue *q, const char *name);
 
 int ws_spool_queue_list(struct ws_spool *spool, struct ws_spool_queue *q, struct ws_error *err);
 void ws_spool_queue_free(struct ws_spool_queue *q);
