@@ -6,7 +6,7 @@
 #include <inttypes.h>
 
 #include "common/json.h"
-#include "wal/lsn.h"
+#include "status/json_lsn.h"
 
 #define LABEL_WIDTH 22
 
@@ -72,19 +72,6 @@ ws_check_render_table(const struct ws_check_view *view, FILE *out)
 	fprintf(out, "result: %s\n", ws_check_level_name(ws_check_report_level(view->report)));
 }
 
-static void
-json_lsn(struct ws_json *j, const char *key, ws_lsn lsn)
-{
-	char text[WS_LSN_STRLEN];
-
-	if (lsn == WS_LSN_INVALID) {
-		ws_json_null(j, key);
-		return;
-	}
-	ws_lsn_format(lsn, text);
-	ws_json_string(j, key, text);
-}
-
 int
 ws_check_render_json(const struct ws_check_view *view, struct ws_buf *out)
 {
@@ -105,11 +92,11 @@ ws_check_render_json(const struct ws_check_view *view, struct ws_buf *out)
 	ws_json_int(&j, "server_version_num", info->version_num);
 	ws_json_object_begin(&j, "lsn");
 	if (info->role == WS_PG_PRIMARY) {
-		json_lsn(&j, "insert", info->insert_lsn);
-		json_lsn(&j, "flush", info->flush_lsn);
+		ws_json_lsn(&j, "insert", info->insert_lsn);
+		ws_json_lsn(&j, "flush", info->flush_lsn);
 	} else {
-		json_lsn(&j, "receive", info->receive_lsn);
-		json_lsn(&j, "replay", info->replay_lsn);
+		ws_json_lsn(&j, "receive", info->receive_lsn);
+		ws_json_lsn(&j, "replay", info->replay_lsn);
 	}
 	ws_json_object_end(&j);
 	if (info->role == WS_PG_STANDBY)

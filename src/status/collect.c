@@ -19,7 +19,7 @@ static const char *const standby_sql =
 	"SELECT pg_catalog.pg_last_wal_receive_lsn(), pg_catalog.pg_last_wal_replay_lsn(), "
 	ISO_TIME("pg_catalog.pg_last_xact_replay_timestamp()");
 
-/* Columns are read by position in read_standbys(). */
+/* Columns are read by position in read_standby_row(). */
 static const char *const replication_sql =
 	"SELECT r.pid, r.application_name, host(r.client_addr), r.state, r.sync_state,"
 	" r.sent_lsn, r.write_lsn, r.flush_lsn, r.replay_lsn,"
@@ -152,35 +152,31 @@ next_standby(struct ws_status_report *st)
 	return &st->standbys[st->nstandbys];
 }
 
+/* A physical slot no walsender uses: a known standby that is not there. */
 static int
-read_standbys(struct ws_pg_conn *conn, struct ws_status_report *st, struct ws_error *err)
+read_stopped_row(const struct ws_pg_result *res, int r, struct ws_status_standby *sb,
+				 struct ws_error *err)
 {
-	struct ws_pg_result res;
-	int rc;
-
-	rc = ws_pg_query(conn, replication_sql, 0, NULL, &res, err);
-	if (rc != WS_OK)
-		return rc;
-	for (int r = 0; r < res.nrows && rc == WS_OK; r++) {
-		struct ws_status_standby *sb = next_standby(st);
-
-		if (sb == NULL)
-			break;
-		if ((rc = read_standby_row(&res, r, sb, err)) == WS_OK)
-			st->nstandbys++;
-	}
-	ws_pg_result_free(&res);
-	return rc;
+	ws_status_standby_init(sb);
+	sb->stopped = true;
+	get_text(res, r, 0, sb->slot, sizeof(sb->slot));
+	ws_strlcpy(sb->name, sb->slot, sizeof(sb->name));
+	ws_strlcpy(sb->state, "stopped", sizeof(sb->state));
+	get_text(res, r, 2, sb->slot_wal_status, sizeof(sb->slot_wal_status));
+	return get_lsn(res, r, 1, "restart_lsn", &sb->slot_restart_lsn, err);
 }
 
-/* Physical slots no walsender uses: known standbys that are not there. */
+/* Append a standby row of sql's result for each row, read by read_row. */
 static int
-read_stopped_slots(struct ws_pg_conn *conn, struct ws_status_report *st, struct ws_error *err)
+read_rows(struct ws_pg_conn *conn, const char *sql,
+		  int (*read_row)(const struct ws_pg_result *res, int r, struct ws_status_standby *sb,
+						  struct ws_error *err),
+		  struct ws_status_report *st, struct ws_error *err)
 {
 	struct ws_pg_result res;
 	int rc;
 
-	rc = ws_pg_query(conn, stopped_slots_sql, 0, NULL, &res, err);
+	rc = ws_pg_query(conn, sql, 0, NULL, &res, err);
 	if (rc != WS_OK)
 		return rc;
 	for (int r = 0; r < res.nrows && rc == WS_OK; r++) {
@@ -188,13 +184,7 @@ read_stopped_slots(struct ws_pg_conn *conn, struct ws_status_report *st, struct 
 
 		if (sb == NULL)
 			break;
-		ws_status_standby_init(sb);
-		sb->stopped = true;
-		get_text(&res, r, 0, sb->slot, sizeof(sb->slot));
-		ws_strlcpy(sb->name, sb->slot, sizeof(sb->name));
-		ws_strlcpy(sb->state, "stopped", sizeof(sb->state));
-		get_text(&res, r, 2, sb->slot_wal_status, sizeof(sb->slot_wal_status));
-		if ((rc = get_lsn(&res, r, 1, "restart_lsn", &sb->slot_restart_lsn, err)) == WS_OK)
+		if ((rc = read_row(&res, r, sb, err)) == WS_OK)
 			st->nstandbys++;
 	}
 	ws_pg_result_free(&res);
@@ -244,8 +234,8 @@ ws_status_collect(struct ws_pg_conn *conn, enum ws_status_mode mode, struct ws_s
 		(info.role == WS_PG_PRIMARY && strcmp(info.archive_mode, "on") == 0);
 
 	if ((rc = read_node(conn, &st->node, err)) != WS_OK ||
-		(rc = read_standbys(conn, st, err)) != WS_OK ||
-		(rc = read_stopped_slots(conn, st, err)) != WS_OK ||
+		(rc = read_rows(conn, replication_sql, read_standby_row, st, err)) != WS_OK ||
+		(rc = read_rows(conn, stopped_slots_sql, read_stopped_row, st, err)) != WS_OK ||
 		(rc = read_archiver(conn, st, err)) != WS_OK)
 		return ws_error_prefix(err, "could not read the replication status of %s", st->node.target);
 	st->node.up = true;

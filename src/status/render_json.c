@@ -8,19 +8,7 @@
 #include "status/render.h"
 
 #include "common/json.h"
-
-static void
-json_lsn(struct ws_json *j, const char *key, ws_lsn lsn)
-{
-	char text[WS_LSN_STRLEN];
-
-	if (lsn == WS_LSN_INVALID) {
-		ws_json_null(j, key);
-		return;
-	}
-	ws_lsn_format(lsn, text);
-	ws_json_string(j, key, text);
-}
+#include "status/json_lsn.h"
 
 /* WS_STATUS_UNKNOWN (any negative) is null */
 static void
@@ -63,10 +51,10 @@ json_node(struct ws_json *j, const struct ws_status_node *n)
 		ws_json_int(j, "timeline", n->timeline);
 	else
 		ws_json_null(j, "timeline");
-	json_lsn(j, "current_lsn", primary ? n->current_lsn : WS_LSN_INVALID);
-	json_lsn(j, "insert_lsn", primary ? n->insert_lsn : WS_LSN_INVALID);
-	json_lsn(j, "receive_lsn", standby ? n->receive_lsn : WS_LSN_INVALID);
-	json_lsn(j, "replay_lsn", standby ? n->replay_lsn : WS_LSN_INVALID);
+	ws_json_lsn(j, "current_lsn", primary ? n->current_lsn : WS_LSN_INVALID);
+	ws_json_lsn(j, "insert_lsn", primary ? n->insert_lsn : WS_LSN_INVALID);
+	ws_json_lsn(j, "receive_lsn", standby ? n->receive_lsn : WS_LSN_INVALID);
+	ws_json_lsn(j, "replay_lsn", standby ? n->replay_lsn : WS_LSN_INVALID);
 	json_count(j, "replay_lag_bytes", standby ? n->replay_lag_bytes : WS_STATUS_UNKNOWN);
 	json_text(j, "last_replay_time", standby ? n->replay_timestamp : "");
 	ws_json_string(j, "replication_mode", up ? ws_status_mode_name(n->mode) : NULL);
@@ -86,10 +74,10 @@ json_standby(struct ws_json *j, const struct ws_status_standby *sb)
 	json_text(j, "host", sb->host);
 	json_text(j, "state", sb->state);
 	json_text(j, "sync_state", sb->sync_state);
-	json_lsn(j, "sent_lsn", sb->sent_lsn);
-	json_lsn(j, "write_lsn", sb->write_lsn);
-	json_lsn(j, "flush_lsn", sb->flush_lsn);
-	json_lsn(j, "replay_lsn", sb->replay_lsn);
+	ws_json_lsn(j, "sent_lsn", sb->sent_lsn);
+	ws_json_lsn(j, "write_lsn", sb->write_lsn);
+	ws_json_lsn(j, "flush_lsn", sb->flush_lsn);
+	ws_json_lsn(j, "replay_lsn", sb->replay_lsn);
 	json_count(j, "write_lag_bytes", sb->write_lag_bytes);
 	json_count(j, "flush_lag_bytes", sb->flush_lag_bytes);
 	json_count(j, "replay_lag_bytes", sb->replay_lag_bytes);
@@ -97,7 +85,7 @@ json_standby(struct ws_json *j, const struct ws_status_standby *sb)
 	json_seconds(j, "flush_lag_seconds", sb->flush_lag_ms);
 	json_seconds(j, "replay_lag_seconds", sb->replay_lag_ms);
 	json_text(j, "slot", sb->slot);
-	json_lsn(j, "slot_restart_lsn", sb->slot_restart_lsn);
+	ws_json_lsn(j, "slot_restart_lsn", sb->slot_restart_lsn);
 	json_count(j, "slot_retained_bytes", sb->slot_retained_bytes);
 	json_text(j, "slot_wal_status", sb->slot_wal_status);
 	ws_json_object_end(j);
