@@ -4,7 +4,6 @@
 #include "daemon/receive_thread.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "archive/archive.h"
 #include "repl/receiver.h"
@@ -12,15 +11,6 @@
 #define COMPONENT "receive"
 #define RECEIVE_RETRY_S 10
 #define STREAM_DIR_MAX 4096
-
-static void
-pause_unless_stopped(struct ws_daemon_receiver *r, int seconds)
-{
-	const struct timespec tick = {0, 100 * 1000000L};
-
-	for (int i = 0; i < seconds * 10 && !atomic_load(&r->stop); i++)
-		nanosleep(&tick, NULL);
-}
 
 /* One run: open the repository and stream until the receiver returns. */
 static int
@@ -64,7 +54,7 @@ receiver_main(void *arg)
 		if (run_once(r, &err) == WS_OK || atomic_load(&r->stop))
 			break;
 		ws_log_error(r->log, COMPONENT, "%s; retrying in %d s", err.message, RECEIVE_RETRY_S);
-		pause_unless_stopped(r, RECEIVE_RETRY_S);
+		ws_receiver_pause(&r->stop, RECEIVE_RETRY_S);
 	}
 	return NULL;
 }

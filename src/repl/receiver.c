@@ -3,7 +3,6 @@
  */
 #include "repl/receiver.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -166,6 +165,29 @@ store_history(struct receiver *r, uint32_t tli, struct ws_error *err)
 	return rc;
 }
 
+struct leftovers {
+	struct receiver *r;
+	const char *dir;
+	uint32_t tli;                /* where streaming resumes */
+	ws_segno segno;
+};
+
+static int
+store_leftover(const struct ws_walfile_found *f, void *arg, struct ws_error *err)
+{
+	struct leftovers *l = arg;
+	char path[PATH_MAX];
+
+	if (f->partial && f->segno == l->segno && f->tli == l->tli)
+		return WS_OK;           /* the one streaming resumes in */
+	if (f->partial && (f->segno > l->segno || (f->segno == l->segno && f->tli > l->tli)))
+		return WS_OK;           /* ahead of the start: leave it to the operator */
+	if (ws_snprintf(path, sizeof(path), "%s/%s", l->dir, f->file) != WS_OK)
+		return ws_error_set(err, WS_ERR_TOO_LARGE, "stream directory path is too long");
+	ws_log_info(l->r->log, "receive", "storing %s left by an earlier run", f->file);
+	return store_file(l->r, path, err);
+}
+
 /*
  * Leftovers of an earlier run: complete segments not yet stored (a crash
  * after the rename), and partial files older than where streaming resumes
@@ -175,39 +197,9 @@ static int
 store_leftovers(struct receiver *r, const char *dir, uint32_t tli, ws_segno segno,
 				struct ws_error *err)
 {
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int rc = WS_OK;
+	struct leftovers l = {r, dir, tli, segno};
 
-	if (d == NULL)
-		return ws_error_set(err, WS_ERR_IO, "could not open directory \"%s\": %m", dir);
-	while (rc == WS_OK && (e = readdir(d)) != NULL) {
-		char path[PATH_MAX];
-		uint32_t ftli;
-		ws_segno fsegno;
-		struct ws_error ignored;
-		bool partial = ws_wal_is_partial_name(e->d_name);
-		char name[WS_WAL_FNAME_BUFLEN];
-
-		if (!partial && !ws_wal_is_segment_name(e->d_name))
-			continue;
-		memcpy(name, e->d_name, 24);
-		name[24] = '\0';
-		if (ws_wal_segment_parse(name, r->db->wal_segment_size, &ftli, &fsegno, &ignored) != WS_OK)
-			continue;
-		if (partial && fsegno == segno && ftli == tli)
-			continue;               /* the one streaming resumes in */
-		if (partial && (fsegno > segno || (fsegno == segno && ftli > tli)))
-			continue;               /* ahead of the start: leave it to the operator */
-		if (ws_snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) != WS_OK) {
-			rc = ws_error_set(err, WS_ERR_TOO_LARGE, "stream directory path is too long");
-			break;
-		}
-		ws_log_info(r->log, "receive", "storing %s left by an earlier run", e->d_name);
-		rc = store_file(r, path, err);
-	}
-	closedir(d);
-	return rc;
+	return ws_walfile_scan(dir, r->db->wal_segment_size, store_leftover, &l, err);
 }
 
 /* ---- the stream ---- */
@@ -569,12 +561,12 @@ fatal(int rc)
 		rc == WS_ERR_CORRUPT || rc == WS_ERR_EXISTS || rc == WS_ERR_NOMEM;
 }
 
-static void
-pause_s(const struct receiver *r, int seconds)
+void
+ws_receiver_pause(const atomic_int *stop, int seconds)
 {
 	const struct timespec tick = {0, 100 * 1000000L};
 
-	for (int i = 0; i < seconds * 10 && !stopping(r); i++)
+	for (int i = 0; i < seconds * 10 && (stop == NULL || !atomic_load(stop)); i++)
 		nanosleep(&tick, NULL);
 }
 
@@ -655,7 +647,7 @@ ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 			backoff = 1;
 		ws_log_warn(log, "receive", "%s; reconnecting in %d s",
 					rc != WS_OK ? err->message : "the server ended streaming", backoff);
-		pause_s(&r, backoff);
+		ws_receiver_pause(o->stop, backoff);
 		if (stopping(&r))
 			break;
 		backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;

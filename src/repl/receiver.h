@@ -38,6 +38,9 @@ struct ws_receiver_options {
 /* The stream directory: in the repository when it is posix, else in the spool. */
 int ws_receive_dir(const struct ws_config *cfg, char *buf, size_t size, struct ws_error *err);
 
+/* Sleep for seconds, waking early once *stop is set (stop may be NULL). */
+void ws_receiver_pause(const atomic_int *stop, int seconds);
+
 int ws_receiver_run(struct ws_archive *a, struct ws_log *log, const char *dir,
 					const struct ws_receiver_options *o, struct ws_error *err);
 

@@ -3,11 +3,11 @@
  */
 #include "repl/startpos.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive/archive_list.h"
+#include "repl/walfile.h"
 
 struct candidate {
 	bool found;
@@ -26,31 +26,12 @@ consider(struct candidate *best, uint32_t tli, ws_segno segno)
 	}
 }
 
+/* a complete one waiting to be stored counts as stored */
 static int
-from_stream_dir(const char *dir, uint32_t segsize, struct candidate *best, struct ws_error *err)
+consider_file(const struct ws_walfile_found *f, void *arg, struct ws_error *err)
 {
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return ws_error_set(err, WS_ERR_IO, "could not open directory \"%s\": %m", dir);
-	while ((e = readdir(d)) != NULL) {
-		char name[WS_WAL_FNAME_BUFLEN];
-		struct ws_error ignored;
-		uint32_t tli;
-		ws_segno segno;
-
-		bool partial = ws_wal_is_partial_name(e->d_name);
-
-		if (!partial && !ws_wal_is_segment_name(e->d_name))
-			continue;
-		memcpy(name, e->d_name, 24);
-		name[24] = '\0';
-		/* a complete one waiting to be stored counts as stored */
-		if (ws_wal_segment_parse(name, segsize, &tli, &segno, &ignored) == WS_OK)
-			consider(best, tli, partial ? segno : segno + 1);
-	}
-	closedir(d);
+	(void) err;
+	consider(arg, f->tli, f->partial ? f->segno : f->segno + 1);
 	return WS_OK;
 }
 
@@ -90,7 +71,7 @@ ws_stream_start_find(struct ws_archive *a, const char *dir, const struct ws_pg_s
 	struct candidate in_dir = {0};
 	int rc;
 
-	if ((rc = from_stream_dir(dir, segsize, &in_dir, err)) != WS_OK)
+	if ((rc = ws_walfile_scan(dir, segsize, consider_file, &in_dir, err)) != WS_OK)
 		return rc;
 	if ((rc = from_repository(a, segsize, &stored, err)) != WS_OK)
 		return rc;

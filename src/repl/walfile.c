@@ -3,6 +3,7 @@
  */
 #include "repl/walfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -200,4 +201,31 @@ ws_walfile_close(struct ws_walfile *f, char *path, size_t size, struct ws_error 
 	if ((rc = close_fd(f, err)) != WS_OK)
 		return rc;
 	return partial_path(f, path, size, err);
+}
+
+int
+ws_walfile_scan(const char *dir, uint32_t segsize,
+				int (*found)(const struct ws_walfile_found *f, void *arg, struct ws_error *err),
+				void *arg, struct ws_error *err)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int rc = WS_OK;
+
+	if (d == NULL)
+		return ws_error_set(err, WS_ERR_IO, "could not open directory \"%s\": %m", dir);
+	while (rc == WS_OK && (e = readdir(d)) != NULL) {
+		struct ws_walfile_found f = {e->d_name, 0, 0, ws_wal_is_partial_name(e->d_name)};
+		char name[WS_WAL_FNAME_BUFLEN];
+		struct ws_error ignored;
+
+		if (!f.partial && !ws_wal_is_segment_name(e->d_name))
+			continue;
+		memcpy(name, e->d_name, 24);
+		name[24] = '\0';
+		if (ws_wal_segment_parse(name, segsize, &f.tli, &f.segno, &ignored) == WS_OK)
+			rc = found(&f, arg, err);
+	}
+	closedir(d);
+	return rc;
 }

@@ -70,6 +70,19 @@ int ws_walfile_close(struct ws_walfile *f, char *path, size_t size, struct ws_er
 
 bool ws_walfile_is_open(const struct ws_walfile *f);
 
+/* A segment file found in a stream directory: complete, or ".partial". */
+struct ws_walfile_found {
+	const char *file;            /* its name in the directory */
+	uint32_t tli;
+	ws_segno segno;
+	bool partial;
+};
+
+/* Call found for each segment file of dir, in directory order; a failure stops the walk. */
+int ws_walfile_scan(const char *dir, uint32_t segsize,
+					int (*found)(const struct ws_walfile_found *f, void *arg, struct ws_error *err),
+					void *arg, struct ws_error *err);
+
 /* The LSN just after the last byte written (valid while open). */
 ws_lsn ws_walfile_end(const struct ws_walfile *f);
 

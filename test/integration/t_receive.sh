@@ -108,6 +108,24 @@ walship_as_pg --config "$rconf" archive-get "$last" "$WS_TMP/dump/$last" >/dev/n
 ok "pg_waldump reads the last segment the receiver stored" -- \
 	"$PG_BINDIR/pg_waldump" -q -p "$WS_TMP/dump" "$last"
 
+note "a complete segment left in the stream directory (a crash between rename and store)"
+left=$(pg_sql primary "SELECT pg_walfile_name(pg_switch_wal())")
+pg_sql primary "SELECT txid_current()" >/dev/null
+endpos=$(pg_sql primary "SELECT pg_current_wal_lsn()")
+expect_exit 0 "(setup) receive --endpos $endpos" -- \
+	timeout 60 setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$WALSHIP" --config "$rconf" receive --endpos "$endpos"
+leftobj=$repo/recv/archive/15-1/${left:0:16}/$left.ws
+walship_as_pg --config "$rconf" archive-get "$left" "$stream/$left" >/dev/null 2>&1 && rm -f "$leftobj" ||
+	die "could not prepare the leftover $left"
+expect_exit 0 "receive --endpos $endpos with $left left in the stream directory exits 0" -- \
+	timeout 60 setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+	"$WALSHIP" --config "$rconf" receive --endpos "$endpos"
+like "$ERR" "storing $left left by an earlier run" "... it says it stores the leftover"
+ok "... $left is in the repository again" -- test -f "$leftobj"
+ok "... and no longer in the stream directory" -- test ! -e "$stream/$left"
+ok "... and still matches archive-push's copy" -- same_segment "$left"
+
 # ---------------------------------------------------------------------------
 note "bad input"
 expect_exit 1 "a slot that does not exist (without --create-slot) exits 1" -- \
