@@ -131,8 +131,7 @@ run_check(struct ws_cmd_ctx *ctx)
 
 	if (expect != NULL && parse_role(expect, &role, &ctx->err) != WS_OK)
 		return WS_EXIT_USAGE;
-	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
-					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &ctx->err);
+	rc = ws_cmd_connect(ctx, &conn, &ctx->err);
 	if (rc != WS_OK)
 		return ws_exit_code_for_status(rc);
 	ws_log_debug(ctx->log, "check", "connected to %s", ws_pg_target(conn));

@@ -21,8 +21,7 @@ connect_primary(struct ws_cmd_ctx *ctx, struct ws_pg_conn **conn)
 	struct ws_pg_server_info info;
 	int rc;
 
-	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
-					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), conn, &ctx->err);
+	rc = ws_cmd_connect(ctx, conn, &ctx->err);
 	if (rc == WS_OK)
 		rc = ws_pg_server_info_read(*conn, &info, &ctx->err);
 	if (rc == WS_OK)

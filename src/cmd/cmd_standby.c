@@ -45,8 +45,7 @@ create_slot(struct ws_cmd_ctx *ctx, const char *slot, bool *created)
 	struct ws_pg_conn *conn = NULL;
 	int rc;
 
-	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
-					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &ctx->err);
+	rc = ws_cmd_connect(ctx, &conn, &ctx->err);
 	if (rc == WS_OK)
 		rc = ws_pg_ensure_physical_slot(conn, slot, created, &ctx->err);
 	if (rc == WS_OK)
@@ -66,8 +65,7 @@ drop_created_slot(struct ws_cmd_ctx *ctx, const char *slot)
 	struct ws_pg_conn *conn = NULL;
 	struct ws_error err;
 
-	if (ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
-					  (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &err) == WS_OK &&
+	if (ws_cmd_connect(ctx, &conn, &err) == WS_OK &&
 		ws_pg_drop_slot(conn, slot, &err) == WS_OK)
 		ws_log_info(ctx->log, "standby", "replication slot \"%s\" dropped: the clone failed", slot);
 	else

@@ -22,8 +22,7 @@ read_cluster(struct ws_cmd_ctx *ctx, struct ws_stanza_db *db)
 	struct ws_pg_conn *conn = NULL;
 	int rc;
 
-	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
-					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &ctx->err);
+	rc = ws_cmd_connect(ctx, &conn, &ctx->err);
 	if (rc == WS_OK)
 		rc = ws_pg_server_info_read(conn, &info, &ctx->err);
 	ws_pg_close(conn);

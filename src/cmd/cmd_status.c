@@ -65,8 +65,7 @@ collect_round(struct ws_cmd_ctx *ctx, struct ws_status_report *st)
 
 	ws_status_init(st);
 	ws_error_clear(&ctx->err);
-	rc = ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
-					   (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), &conn, &err);
+	rc = ws_cmd_connect(ctx, &conn, &err);
 	if (rc == WS_OK)
 		rc = effective_mode(ctx, conn, &mode, &err);
 	if (rc == WS_OK)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/exit_codes.h"
+#include "pg/conn.h"
 
 static const struct ws_command *const command_table[] = {
 	&ws_cmd_archive_get,
@@ -60,6 +61,13 @@ ws_cmd_opt(const struct ws_cmd_ctx *ctx, const char *name)
 	int i = ws_command_option_index(ctx->cmd, name);
 
 	return i < 0 ? NULL : ctx->opts[i];
+}
+
+int
+ws_cmd_connect(const struct ws_cmd_ctx *ctx, struct ws_pg_conn **conn, struct ws_error *err)
+{
+	return ws_pg_connect(ws_config_str(ctx->cfg, WS_OPT_PG_CONNINFO),
+						 (int) ws_config_int(ctx->cfg, WS_OPT_CONNECT_TIMEOUT), conn, err);
 }
 
 bool

@@ -60,6 +60,10 @@ int ws_command_option_index(const struct ws_command *cmd, const char *name);
 const char *ws_cmd_opt(const struct ws_cmd_ctx *ctx, const char *name);
 bool ws_cmd_flag(const struct ws_cmd_ctx *ctx, const char *name);
 
+/* Connect to the server pg-conninfo names, within connect-timeout. */
+struct ws_pg_conn;
+int ws_cmd_connect(const struct ws_cmd_ctx *ctx, struct ws_pg_conn **conn, struct ws_error *err);
+
 /* The command's usage_exit, WS_EXIT_USAGE for NULL or when it sets none. */
 int ws_command_usage_exit(const struct ws_command *cmd);
 
