@@ -19,6 +19,9 @@
 
 #define WS_READ_CHUNK 16384
 
+/* how much written data may wait before its writeback is started */
+#define WS_WRITEBACK_CHUNK (1024 * 1024)
+
 int
 ws_write_all(int fd, const void *buf, size_t len)
 {
@@ -72,9 +75,26 @@ int
 ws_atomic_open(const char *path, mode_t mode, struct ws_atomic_file *f, struct ws_error *err)
 {
 	f->fd = -1;
+	memset(&f->writeback, 0, sizeof(f->writeback));
 	if (ws_strlcpy(f->path, path, sizeof(f->path)) >= sizeof(f->path))
 		return ws_error_set(err, WS_ERR_INVALID, "file name \"%s\" is too long", path);
 	return open_temp(path, mode, f->tmp, sizeof(f->tmp), &f->fd, err);
+}
+
+void
+ws_writeback_note(struct ws_writeback *wb, int fd, size_t len)
+{
+	wb->written += len;
+	if (wb->written - wb->started < WS_WRITEBACK_CHUNK)
+		return;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* a failure here only loses the head start: the fsync reports errors */
+	(void) sync_file_range(fd, (off_t) wb->started, (off_t) (wb->written - wb->started),
+						   SYNC_FILE_RANGE_WRITE);
+#else
+	(void) fd;
+#endif
+	wb->started = wb->written;
 }
 
 int
@@ -82,6 +102,7 @@ ws_atomic_write(struct ws_atomic_file *f, const void *data, size_t len, struct w
 {
 	if (ws_write_all(f->fd, data, len) != 0)
 		return ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", f->tmp);
+	ws_writeback_note(&f->writeback, f->fd, len);
 	return WS_OK;
 }
 
@@ -92,6 +113,7 @@ ws_direct_open(const char *path, mode_t mode, bool create, struct ws_atomic_file
 	if (ws_strlcpy(f->path, path, sizeof(f->path)) >= sizeof(f->path))
 		return ws_error_set(err, WS_ERR_INVALID, "file name \"%s\" is too long", path);
 	ws_strlcpy(f->tmp, path, sizeof(f->tmp));
+	memset(&f->writeback, 0, sizeof(f->writeback));
 	f->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), mode);
 	if (f->fd < 0)
 		return ws_error_set(err, WS_ERR_IO, "could not create file \"%s\": %m", path);

@@ -30,8 +30,23 @@
  * commit (fsync, close, rename, fsync dir) or abort (nothing appears).
  * Commit and abort both release the file.
  */
+/*
+ * Early writeback of a file written front to back and fsync'd at the end:
+ * each full megabyte is handed to the disk as soon as it is written, as
+ * PostgreSQL's checkpointer does (pg_flush_data), so the disk works while
+ * the caller goes on decoding and the final fsync finds little left to
+ * wait for. It only starts I/O; durability still comes from that fsync.
+ */
+struct ws_writeback {
+	uint64_t written;			/* bytes written so far */
+	uint64_t started;			/* of those, handed to the disk already */
+};
+
+void ws_writeback_note(struct ws_writeback *wb, int fd, size_t len);
+
 struct ws_atomic_file {
 	int fd;
+	struct ws_writeback writeback;
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 };

@@ -41,6 +41,7 @@ struct ws_storage_write {
 	int fd;
 	bool no_overwrite;
 	bool no_sync;
+	struct ws_writeback writeback;
 	char final[PATH_MAX];
 	char tmp[PATH_MAX];
 };
@@ -170,6 +171,8 @@ posix_write(struct ws_storage_write *w, const void *data, size_t len,
 		return ws_error_prefix(err, "could not write file \"%s\"", w->tmp);
 	if (ws_write_all(w->fd, data, len) != 0)
 		return ws_error_set(err, WS_ERR_IO, "could not write file \"%s\": %m", w->tmp);
+	if (!w->no_sync)
+		ws_writeback_note(&w->writeback, w->fd, len);
 	return WS_OK;
 }
 
