@@ -149,43 +149,43 @@ format_record(const struct stat *st, const uint8_t sha256[32], char text[RECORD_
 }
 
 int
-ws_ahead_push(struct ws_archive *a, struct ws_spool *spool, const char *wal_dir,
-			  const char *name, bool *stored, struct ws_error *err)
+ws_ahead_prepare(struct ws_archive *a, const char *wal_dir, const char *name,
+				 struct ws_buf *data, struct ws_push_job *job, struct ws_error *err)
 {
-	struct ws_object_header header;
-	struct ws_buf data;
-	struct ws_buf obj;
 	char path[PATH_MAX];
-	char record[RECORD_MAX];
-	struct stat before;
 	struct stat after;
-	bool already;
-	int rc = WS_OK;
 
-	*stored = false;
+	ws_strlcpy(job->name, name, sizeof(job->name));
+	job->ahead = true;
+	job->skip = true;
+	ws_buf_reset(data);
+	ws_buf_reset(&job->obj);
 	if (ws_snprintf(path, sizeof(path), "%s/%s", wal_dir, name) != WS_OK)
 		return ws_error_set(err, WS_ERR_TOO_LARGE, "WAL directory path is too long");
-	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
-	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
 	/*
 	 * Whatever goes wrong reading is archive-push's to report, once
 	 * PostgreSQL asks for the segment: here it only means "not now".
 	 */
-	if (stat(path, &before) != 0 || ws_archive_read_wal(a, path, &data, err) != WS_OK ||
-		stat(path, &after) != 0 || !same_file(&before, &after) || !still_ready(wal_dir, name))
-		goto cleanup;
-	rc = ws_object_encode(data.data, data.len, &a->params, &obj, &header, err);
-	if (rc == WS_OK)
-		rc = ws_archive_store(a, name, &obj, &header, &already, err);
-	if (rc == WS_OK) {
-		format_record(&before, header.sha256, record);
-		rc = record_write(spool, name, record, err);
-	}
-	*stored = rc == WS_OK;
+	if (stat(path, &job->source) != 0 || ws_archive_read_wal(a, path, data, err) != WS_OK ||
+		stat(path, &after) != 0 || !same_file(&job->source, &after) || !still_ready(wal_dir, name))
+		return WS_OK;
+	job->skip = false;
+	return ws_object_encode(data->data, data->len, &a->params, &job->obj, &job->header, err);
+}
 
-cleanup:
-	ws_buf_free(&data);
-	ws_buf_free(&obj);
+int
+ws_ahead_store(struct ws_archive *a, struct ws_spool *spool, const struct ws_push_job *job,
+			   struct ws_error *err)
+{
+	char record[RECORD_MAX];
+	bool already;
+	int rc;
+
+	rc = ws_archive_store(a, job->name, &job->obj, &job->header, &already, err);
+	if (rc == WS_OK) {
+		format_record(&job->source, job->header.sha256, record);
+		rc = record_write(spool, job->name, record, err);
+	}
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #define WALSHIP_ARCHIVE_PUSH_AHEAD_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "archive/archive.h"
 #include "archive/spool.h"
@@ -38,12 +39,33 @@ int ws_ahead_list_ready(const char *wal_dir, struct ws_spool_queue *ready, struc
 bool ws_ahead_known(struct ws_spool *spool, const char *name);
 
 /*
- * Upload segment name from wal_dir and record it as done. *stored is false,
- * with WS_OK, when it was skipped: it is no longer ready, or it does not
- * read as that segment (PostgreSQL recycled it).
+ * One segment on its way to the repository. The worker encodes it on one
+ * thread and stores it on another, so that the next segment is read and
+ * compressed while this one travels (push_async.c).
  */
-int ws_ahead_push(struct ws_archive *a, struct ws_spool *spool, const char *wal_dir,
-				  const char *name, bool *stored, struct ws_error *err);
+struct ws_push_job {
+	char name[WS_WAL_NAME_MAX];
+	bool ahead;                 /* read from pg_wal, not from the queue */
+	bool skip;                  /* nothing to store after all */
+	int slot;                   /* the worker's in-flight slot it holds */
+	struct ws_object_header header;
+	struct ws_buf obj;          /* the encoded object */
+	struct stat source;         /* ahead: the file it was read from */
+	char spool_file[256];       /* queued: the spool copy to remove once stored */
+};
+
+/*
+ * Read segment name from wal_dir (data is scratch space) and encode it
+ * into job. With WS_OK, job->skip says it must not be stored: it is no
+ * longer ready, or it does not read as that segment (PostgreSQL recycled
+ * it).
+ */
+int ws_ahead_prepare(struct ws_archive *a, const char *wal_dir, const char *name,
+					 struct ws_buf *data, struct ws_push_job *job, struct ws_error *err);
+
+/* Store a prepared job in the repository and record it as done. */
+int ws_ahead_store(struct ws_archive *a, struct ws_spool *spool, const struct ws_push_job *job,
+				   struct ws_error *err);
 
 /*
  * For archive-push of the segment at path: *done is true when the worker

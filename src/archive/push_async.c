@@ -14,6 +14,7 @@
 #include "archive/push_ahead.h"
 #include "common/clock.h"
 #include "common/detach.h"
+#include "common/handoff.h"
 #include "common/str.h"
 #include "wal/segment.h"
 
@@ -219,6 +220,15 @@ ws_push_worker_start(const struct ws_config *cfg, struct ws_log *log, const char
 #define WORKER_IDLE_EXIT_MS 1000
 #define WORKER_POLL_MS 50
 
+/*
+ * A worker thread reads and compresses (CPU) while its uploader stores the
+ * previous segment (repository round trips): with S3 the two take about
+ * as long, so each thread moves twice as many segments. A job is reused
+ * only after its hand-over slot was consumed: with two slots in the
+ * hand-over, three jobs are enough.
+ */
+#define JOBS_PER_THREAD 3
+
 struct worker_shared {
 	const struct ws_config *cfg;
 	struct ws_log *log;
@@ -229,7 +239,7 @@ struct worker_shared {
 	struct ws_spool_queue ready; /* segments PostgreSQL has marked .ready */
 	int next_ready;
 	struct ws_spool_queue seen;  /* ready ones taken ahead already, stored or skipped */
-	char (*inflight)[WS_WAL_NAME_MAX];        /* names being uploaded, one slot per thread */
+	char (*inflight)[WS_WAL_NAME_MAX];        /* names being uploaded, JOBS_PER_THREAD slots per thread */
 	bool failed;                 /* an upload failed: stop taking new work */
 	int nthreads;
 };
@@ -237,7 +247,7 @@ struct worker_shared {
 static bool
 in_flight(const struct worker_shared *w, const char *name)
 {
-	for (int t = 0; t < w->nthreads; t++)
+	for (int t = 0; t < w->nthreads * JOBS_PER_THREAD; t++)
 		if (strcmp(w->inflight[t], name) == 0)
 			return true;
 	return false;
@@ -353,41 +363,95 @@ take_next(struct worker_shared *w, int slot, struct ws_spool *spool, char *name,
 	return got;
 }
 
+/* A queued segment: its spool copy, encoded into job. */
 static int
-upload_one(struct ws_archive *a, struct ws_spool *spool, const char *name, struct ws_error *err)
+prepare_queued(struct ws_archive *a, struct ws_spool *spool, const char *name,
+			   struct ws_buf *data, struct ws_push_job *job, struct ws_error *err)
 {
-	struct ws_object_header header;
-	struct ws_buf data;
-	struct ws_buf obj;
 	char file[96];
-	char spath[256];
+	int rc;
+
+	ws_strlcpy(job->name, name, sizeof(job->name));
+	job->ahead = false;
+	job->skip = true;
+	ws_buf_reset(data);
+	ws_buf_reset(&job->obj);
+	snprintf(file, sizeof(file), "queue/%s", name);
+	rc = ws_spool_path(spool, file, job->spool_file, sizeof(job->spool_file), err);
+	if (rc == WS_OK)
+		rc = ws_storage_get(spool->store, job->spool_file, data, err);
+	if (rc == WS_ERR_NOT_FOUND)
+		return WS_OK;           /* another thread finished it after this listing was made */
+	if (rc != WS_OK)
+		return rc;
+	job->skip = false;
+	return ws_object_encode(data->data, data->len, &a->params, &job->obj, &job->header, err);
+}
+
+static int
+store_queued(struct ws_archive *a, struct ws_spool *spool, const struct ws_push_job *job,
+			 struct ws_error *err)
+{
 	bool already;
 	int rc;
 
-	snprintf(file, sizeof(file), "queue/%s", name);
-	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
-	ws_buf_init(&obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
-	rc = ws_spool_path(spool, file, spath, sizeof(spath), err);
-	if (rc == WS_OK)
-		rc = ws_storage_get(spool->store, spath, &data, err);
-	if (rc == WS_ERR_NOT_FOUND) {
-		/* another thread finished it after this listing was made */
-		rc = WS_OK;
-		goto cleanup;
-	}
-	if (rc == WS_OK)
-		rc = ws_object_encode(data.data, data.len, &a->params, &obj, &header, err);
-	if (rc == WS_OK)
-		rc = ws_archive_store(a, name, &obj, &header, &already, err);
+	rc = ws_archive_store(a, job->name, &job->obj, &job->header, &already, err);
 	/* only once the repository has it does the spool copy go */
 	if (rc == WS_OK)
-		rc = spool->store->ops->remove(spool->store, spath, err);
+		rc = spool->store->ops->remove(spool->store, job->spool_file, err);
 	if (rc == WS_OK)
-		ws_ahead_forget_done(spool, name);
+		ws_ahead_forget_done(spool, job->name);
+	return rc;
+}
 
-cleanup:
-	ws_buf_free(&data);
-	ws_buf_free(&obj);
+/* Tell the next archive-push, and stop taking work. */
+static void
+report_failure(struct worker_shared *w, struct ws_spool *spool, const char *name,
+			   const struct ws_error *err)
+{
+	struct ws_error ignored;
+
+	ws_log_error(w->log, "archive-worker", "could not archive WAL file \"%s\": %s", name, err->message);
+	ws_spool_write_error(spool, name, err->message, &ignored);
+	pthread_mutex_lock(&w->mutex);
+	w->failed = true;
+	pthread_mutex_unlock(&w->mutex);
+}
+
+static void
+release_slot(struct worker_shared *w, int slot)
+{
+	pthread_mutex_lock(&w->mutex);
+	w->inflight[slot][0] = '\0';
+	pthread_mutex_unlock(&w->mutex);
+}
+
+/* A worker thread's uploader: its own repository connection and spool. */
+struct uploader {
+	struct worker_shared *w;
+	struct ws_archive a;
+	struct ws_spool spool;
+};
+
+/* The uploader thread's half: store one prepared job (handed over by pointer). */
+static int
+store_job(const void *data, size_t len, void *arg, struct ws_error *err)
+{
+	struct uploader *u = arg;
+	struct ws_push_job *job;
+	int rc;
+
+	if (len != sizeof(job))
+		return ws_error_set(err, WS_ERR_INVALID, "bad hand-over to the archive uploader");
+	memcpy(&job, data, sizeof(job));
+	rc = job->ahead ? ws_ahead_store(&u->a, &u->spool, job, err)
+		: store_queued(&u->a, &u->spool, job, err);
+	if (rc == WS_OK)
+		ws_log_debug(u->w->log, "archive-worker", "archived WAL file \"%s\"%s", job->name,
+					 job->ahead ? " ahead, from pg_wal" : "");
+	else
+		report_failure(u->w, &u->spool, job->name, err);
+	release_slot(u->w, job->slot);
 	return rc;
 }
 
@@ -396,74 +460,121 @@ struct worker_thread {
 	int slot;
 };
 
-static void *
-worker_thread_main(void *arg)
+static int
+open_worker(struct worker_shared *w, struct ws_spool *spool, struct ws_archive *a, bool cache_stanza)
 {
-	struct worker_thread *t = arg;
-	struct worker_shared *w = t->w;
-	const struct timespec pause = {0, WORKER_POLL_MS * 1000000L};
-	struct ws_archive a;
-	struct ws_spool spool;
 	struct ws_error err;
-	long idle_since = ws_clock_ms();
-	char name[WS_WAL_NAME_MAX];
-	bool ahead;
-	bool stored;
-	int rc;
 
-	/* each thread has its own connections: curl handles are not shared */
-	if (ws_spool_open(w->cfg, &spool, &err) != WS_OK) {
+	if (ws_spool_open(w->cfg, spool, &err) != WS_OK) {
 		ws_log_error(w->log, "archive-worker", "%s", err.message);
-		return NULL;
+		return WS_ERR_IO;
 	}
-	if (ws_archive_open(w->cfg, w->log, &a, &err) != WS_OK) {
+	if (ws_archive_open(w->cfg, w->log, a, &err) != WS_OK) {
 		struct ws_error ignored;
 
 		/* e.g. the repository is unreachable: the next archive-push says so */
 		ws_log_error(w->log, "archive-worker", "%s", err.message);
-		ws_spool_write_error(&spool, "repository", err.message, &ignored);
+		ws_spool_write_error(spool, "repository", err.message, &ignored);
 		pthread_mutex_lock(&w->mutex);
 		w->failed = true;
 		pthread_mutex_unlock(&w->mutex);
-		ws_spool_close(&spool);
-		return NULL;
+		ws_spool_close(spool);
+		return WS_ERR_IO;
 	}
 	/* the pool's threads are the parallelism: one core per segment */
-	a.params.threads = 1;
-	if (t->slot == 0) {
+	a->params.threads = 1;
+	if (cache_stanza) {
 		struct ws_error ignored;
 
 		/* what the next archive-push verifies against, without the repository */
-		ws_spool_write_stanza(&spool, &a.stanza, &ignored);
+		ws_spool_write_stanza(spool, &a->stanza, &ignored);
 	}
+	return WS_OK;
+}
+
+/* Take, prepare and hand over segments until idle for WORKER_IDLE_EXIT_MS. */
+static void
+work(struct worker_thread *t, struct ws_archive *a, struct ws_spool *spool, struct ws_handoff *h)
+{
+	struct worker_shared *w = t->w;
+	const struct timespec pause = {0, WORKER_POLL_MS * 1000000L};
+	struct ws_push_job jobs[JOBS_PER_THREAD];
+	long idle_since = ws_clock_ms();
+	struct ws_buf data;
+	struct ws_error err;
+	int k = 0;
+
+	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
+	for (int i = 0; i < JOBS_PER_THREAD; i++)
+		ws_buf_init(&jobs[i].obj, ws_archive_object_max(ws_stanza_current(&a->stanza)));
 	while (ws_clock_ms() - idle_since < WORKER_IDLE_EXIT_MS) {
-		if (!take_next(w, t->slot, &spool, name, sizeof(name), &ahead)) {
+		struct ws_push_job *job = &jobs[k];
+		char name[WS_WAL_NAME_MAX];
+		struct ws_buf *handed;
+		bool ahead;
+		int rc;
+
+		job->slot = t->slot * JOBS_PER_THREAD + k;
+		if (!take_next(w, job->slot, spool, name, sizeof(name), &ahead)) {
 			if (w->failed)
 				break;
 			nanosleep(&pause, NULL);
 			continue;
 		}
-		if (ahead)
-			rc = ws_ahead_push(&a, &spool, w->wal_dir, name, &stored, &err);
-		else
-			rc = upload_one(&a, &spool, name, &err);
-		if (rc != WS_OK) {
-			struct ws_error ignored;
-
-			ws_log_error(w->log, "archive-worker", "could not archive WAL file \"%s\": %s", name, err.message);
-			ws_spool_write_error(&spool, name, err.message, &ignored);
-			pthread_mutex_lock(&w->mutex);
-			w->failed = true;
-			pthread_mutex_unlock(&w->mutex);
-		} else {
-			ws_log_debug(w->log, "archive-worker", "archived WAL file \"%s\"%s", name,
-						 ahead ? (stored ? " ahead, from pg_wal" : ": skipped, no longer ready") : "");
+		rc = ahead ? ws_ahead_prepare(a, w->wal_dir, name, &data, job, &err)
+			: prepare_queued(a, spool, name, &data, job, &err);
+		if (rc != WS_OK || job->skip) {
+			if (rc != WS_OK)
+				report_failure(w, spool, name, &err);
+			else if (ahead)
+				ws_log_debug(w->log, "archive-worker", "skipped WAL file \"%s\": no longer ready", name);
+			release_slot(w, job->slot);
+			idle_since = ws_clock_ms();
+			continue;
 		}
-		pthread_mutex_lock(&w->mutex);
-		w->inflight[t->slot][0] = '\0';
-		pthread_mutex_unlock(&w->mutex);
+		handed = ws_handoff_buffer(h);
+		ws_buf_reset(handed);
+		if (ws_buf_append(handed, &job, sizeof(job)) != WS_OK || ws_handoff_push(h, &err) != WS_OK) {
+			release_slot(w, job->slot);
+			break;              /* the uploader failed and said so */
+		}
+		k = (k + 1) % JOBS_PER_THREAD;
 		idle_since = ws_clock_ms();
 	}
+	ws_handoff_finish(h, &err);
+	ws_buf_free(&data);
+	for (int i = 0; i < JOBS_PER_THREAD; i++)
+		ws_buf_free(&jobs[i].obj);
+}
+
+static void *
+worker_thread_main(void *arg)
+{
+	struct worker_thread *t = arg;
+	struct worker_shared *w = t->w;
+	struct uploader up = {.w = w};
+	struct ws_archive a;
+	struct ws_spool spool;
+	struct ws_handoff *h = NULL;
+	struct ws_error err;
+	int rc;
+
+	/* each thread has its own connections: curl handles are not shared */
+	if (open_worker(w, &spool, &a, t->slot == 0) != WS_OK)
+		return NULL;
+	rc = ws_spool_open(w->cfg, &up.spool, &err);
+	if (rc == WS_OK) {
+		rc = ws_archive_clone(&a, w->cfg, &up.a, &err);
+		if (rc == WS_OK) {
+			rc = ws_handoff_start(store_job, &up, sizeof(struct ws_push_job *), &h, &err);
+			if (rc == WS_OK)
+				work(t, &a, &spool, h);
+			ws_archive_close(&up.a);
+		}
+		ws_spool_close(&up.spool);
+	}
+	if (rc != WS_OK)
+		report_failure(w, &spool, "repository", &err);
 	ws_spool_close(&spool);
 	ws_archive_close(&a);
 	return NULL;
@@ -514,7 +625,7 @@ ws_push_worker_run(const struct ws_config *cfg, struct ws_log *log, const char *
 	w.nthreads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
 	if ((rc = ws_spool_open(cfg, &spool, err)) != WS_OK)
 		return rc;
-	w.inflight = calloc((size_t) w.nthreads, sizeof(*w.inflight));
+	w.inflight = calloc((size_t) w.nthreads * JOBS_PER_THREAD, sizeof(*w.inflight));
 	if (w.inflight == NULL) {
 		ws_spool_close(&spool);
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory starting the archive worker");
