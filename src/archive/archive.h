@@ -108,6 +108,11 @@ int ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf
 int ws_archive_store(struct ws_archive *a, const char *name, const struct ws_buf *obj,
 					 const struct ws_object_header *header, bool *already, struct ws_error *err);
 
+/* The same, when the caller has just seen that the object is not there. */
+int ws_archive_store_absent(struct ws_archive *a, const char *name, const struct ws_buf *obj,
+							const struct ws_object_header *header, bool *already,
+							struct ws_error *err);
+
 /* archive-push: validate, encode and store the file at path. */
 int ws_archive_push(struct ws_archive *a, const char *path, struct ws_push_result *res,
 					struct ws_error *err);

@@ -72,11 +72,11 @@ ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *ob
 	return rc;
 }
 
-int
-ws_archive_store(struct ws_archive *a, const char *name, const struct ws_buf *obj,
-				 const struct ws_object_header *header, bool *already, struct ws_error *err)
+static int
+store(struct ws_archive *a, const char *name, const struct ws_buf *obj,
+	  const struct ws_object_header *header, bool known_absent, bool *already, struct ws_error *err)
 {
-	struct ws_storage_write_opts opts = {.no_overwrite = true};
+	struct ws_storage_write_opts opts = {.no_overwrite = true, .known_absent = known_absent};
 	char objpath[512];
 	int rc;
 
@@ -89,6 +89,20 @@ ws_archive_store(struct ws_archive *a, const char *name, const struct ws_buf *ob
 		*already = rc == WS_OK;
 	}
 	return rc;
+}
+
+int
+ws_archive_store(struct ws_archive *a, const char *name, const struct ws_buf *obj,
+				 const struct ws_object_header *header, bool *already, struct ws_error *err)
+{
+	return store(a, name, obj, header, false, already, err);
+}
+
+int
+ws_archive_store_absent(struct ws_archive *a, const char *name, const struct ws_buf *obj,
+						const struct ws_object_header *header, bool *already, struct ws_error *err)
+{
+	return store(a, name, obj, header, true, already, err);
 }
 
 int

@@ -5,10 +5,13 @@
  * data directory as working directory. archive-get exits 1 when the file
  * is not in the repository, so PostgreSQL goes on to streaming.
  */
+#include <string.h>
+
 #include "archive/archive.h"
 #include "archive/get_partial.h"
 #include "archive/prefetch.h"
 #include "archive/push_async.h"
+#include "archive/push_remote.h"
 #include "cmd/command.h"
 #include "cmd/exit_codes.h"
 
@@ -71,17 +74,22 @@ run_archive_push(struct ws_cmd_ctx *ctx)
 			ws_log_debug(ctx->log, "archive-push", "queued WAL file \"%s\"", ctx->argv[0]);
 		return push_exit_code(rc);
 	}
-	rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
-	if (rc != WS_OK)
-		return push_exit_code(rc);
-	rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
+	if (strcmp(ws_config_str(ctx->cfg, WS_OPT_REPO_TYPE), "posix") != 0) {
+		/* round trips to the repository overlap the compression */
+		rc = ws_archive_push_remote(ctx->cfg, ctx->log, ctx->argv[0], &res, &ctx->err);
+	} else {
+		rc = ws_archive_open(ctx->cfg, ctx->log, &a, &ctx->err);
+		if (rc != WS_OK)
+			return push_exit_code(rc);
+		rc = ws_archive_push(&a, ctx->argv[0], &res, &ctx->err);
+		ws_archive_close(&a);
+	}
 	if (rc == WS_OK && res.already_archived)
 		ws_log_info(ctx->log, "archive-push", "WAL file \"%s\" was already archived with the same checksum",
 					ctx->argv[0]);
 	else if (rc == WS_OK)
 		ws_log_debug(ctx->log, "archive-push", "pushed WAL file \"%s\" (%zu bytes, %zu stored)",
 					 ctx->argv[0], res.original_size, res.stored_size);
-	ws_archive_close(&a);
 	return push_exit_code(rc);
 }
 

@@ -51,6 +51,12 @@ struct ws_storage_write_opts {
 	 * object still appears whole or not at all to a running system).
 	 */
 	bool no_sync;
+	/*
+	 * With no_overwrite: the caller has just seen that the object does not
+	 * exist, so a driver that would ask first (S3's HEAD) need not.
+	 * Stores that honour S3's If-None-Match still refuse a replacement.
+	 */
+	bool known_absent;
 };
 
 struct ws_storage_ops {

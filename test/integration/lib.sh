@@ -824,6 +824,15 @@ walship_pg_bin() {
 
 # walship_as_pg ARGS... — walship ARGS run as postgres from $WS_TMP (as the
 # archiver would; files it creates in a repository belong to postgres)
+# flip_byte FILE OFFSET — invert the bits of one byte in place (owner and mode kept)
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || die "no byte at $2 in $1"
+	# shellcheck disable=SC2059 # the format is the escaped byte
+	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" count=1 conv=notrunc status=none
+}
+
 walship_as_pg() {
 	as_pg timeout -k 5 "$WS_CMD_TIMEOUT" "$(walship_pg_bin)" "$@"
 }

@@ -67,14 +67,6 @@ objpath() {
 	fi
 }
 
-# flip_byte FILE OFFSET — invert the bits of one byte in place
-flip_byte() {
-	local b
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | xargs)
-	# shellcheck disable=SC2059 # the format is the byte
-	printf "\\$(printf '%03o' $((b ^ 255)))" |
-		dd of="$1" bs=1 seek="$2" count=1 conv=notrunc status=none
-}
 
 # stage NAME FILE — a copy of FILE at $work/NAME that postgres can read
 stage() {

@@ -93,13 +93,6 @@ get_seg() {
 same_as_pg_wal() {
 	cmp -s "$WS_TMP/get/x" "$pgdata/pg_wal/$1"
 }
-# flip_byte FILE OFFSET — invert the bits of one byte in place
-flip_byte() {
-	local b
-	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
-	# shellcheck disable=SC2059 # the format is the escaped byte
-	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
 
 s=("${segs[@]:1}")     # s[0] is the first segment asked for, s[1]... follow it
 note "read-ahead after ${s[0]}"

@@ -259,6 +259,35 @@ expect_exit 1 "... and nothing was stored: archive-get exits 1" -- \
 	walship --config "$WS_TMP/fault.conf" archive-get "${segs[2]}" "$WS_TMP/get/x"
 
 # ---------------------------------------------------------------------------
+note "a synchronous push checks what it compressed while it asked S3"
+# (archive-push to S3 reads the stanza and asks for the object on a second
+# thread while it compresses: the checks come after, and must still hold)
+chk=$WS_TMP/s3checks
+mkdir -p "$chk" || die "no $chk"
+run_cmd walship --config "$WS_TMP/fault.conf" archive-push "$pgdata/pg_wal/${segs[0]}"
+is "$RC" 0 "archive-push of a segment already in the bucket, same content, exits 0" || show_run
+cp "$pgdata/pg_wal/${segs[0]}" "$chk/${segs[0]}" || die "no copy"
+flip_byte "$chk/${segs[0]}" $((8 * 1024 * 1024))
+run_cmd walship --config "$WS_TMP/fault.conf" archive-push "$chk/${segs[0]}"
+is "$RC" 1 "... different content under that name exits 1" || show_run
+error_line_like "${segs[0]}.*different checksum" "... the message says: different checksum"
+expect_exit 0 "... and the bucket still serves the original" -- \
+	walship --config "$WS_TMP/fault.conf" archive-get "${segs[0]}" "$WS_TMP/get/x"
+ok "... byte for byte" -- cmp -s "$WS_TMP/get/x" "$pgdata/pg_wal/${segs[0]}"
+
+head -c 1048576 "$pgdata/pg_wal/${segs[3]}" >"$chk/${segs[3]}" || die "no truncated copy"
+run_cmd walship --config "$WS_TMP/fault.conf" archive-push "$chk/${segs[3]}"
+is "$RC" 1 "archive-push of a truncated segment exits 1" || show_run
+error_line_like '1048576 bytes.*16777216' "... the message names its size and the segment size"
+cp "$pgdata/pg_wal/${segs[3]}" "$chk/${segs[3]}" || die "no copy"
+flip_byte "$chk/${segs[3]}" 24      # xlp_sysid, in the segment's first page header
+run_cmd walship --config "$WS_TMP/fault.conf" archive-push "$chk/${segs[3]}"
+is "$RC" 1 "archive-push of a segment with another system identifier exits 1" || show_run
+error_line_like 'system identifier' "... the message is about the system identifier"
+expect_exit 1 "... neither was stored: archive-get exits 1" -- \
+	walship --config "$WS_TMP/fault.conf" archive-get "${segs[3]}" "$WS_TMP/get/x"
+
+# ---------------------------------------------------------------------------
 note "the repository is unreachable"
 closed=$(free_port)
 start=$(date +%s)

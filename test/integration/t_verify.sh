@@ -34,14 +34,6 @@ verify() {
 	run_cmd walship_as_pg --config "$WS_TMP/ws.conf" verify "$@"
 }
 
-# flip_byte FILE OFFSET — invert one byte in place (owner and mode kept)
-flip_byte() {
-	local b
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	[ -n "$b" ] || die "no byte at $2 in $1"
-	# shellcheck disable=SC2059 # the octal escape is the point
-	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
 
 # save FILE / put_back FILE — a copy to repair the damage with
 save() { cp "$1" "$WS_TMP/saved.obj" || die "could not copy $1"; }

@@ -1048,7 +1048,7 @@ s3_open_write(struct ws_storage *s, const char *path, const struct ws_storage_wr
 	if (rc != WS_OK)
 		goto fail;
 
-	if (w->no_overwrite) {
+	if (w->no_overwrite && !opts->known_absent) {
 		struct ws_storage_info info;
 
 		rc = head_object(d, w->key, &info, err);
