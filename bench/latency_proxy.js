@@ -29,6 +29,11 @@ function pipeLate(from, to) {
 
 const server = net.createServer((client) => {
 	const upstream = net.connect(Number(port), host);
+	// A network only delays: without these, Nagle in the proxy holds a
+	// second small write until the first is acknowledged, and the far end's
+	// delayed ACK makes that 40 ms more than the RTT asked for.
+	client.setNoDelay(true);
+	upstream.setNoDelay(true);
 	// the connection itself takes a round trip too
 	client.pause();
 	upstream.on('connect', () => setTimeout(() => client.resume(), 2 * delay));
