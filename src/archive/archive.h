@@ -97,6 +97,16 @@ size_t ws_archive_object_max(const struct ws_stanza_db *db);
 int ws_archive_read_wal(struct ws_archive *a, const char *path, struct ws_buf *data,
 						struct ws_error *err);
 
+/*
+ * Encode the file at path into obj while reading it, a piece at a time:
+ * compression starts with the first piece. start keeps the first bytes
+ * for ws_archive_verify_segment_head. A file over max bytes is
+ * WS_ERR_CORRUPT; one that changes size while read, WS_ERR_IO.
+ */
+int ws_archive_encode_stream(const char *path, uint64_t max, const struct ws_object_params *params,
+							 struct ws_buf *obj, struct ws_object_header *header,
+							 struct ws_segment_start *start, struct ws_error *err);
+
 /* Read, verify and encode the WAL file at path into obj. */
 int ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
 						   struct ws_object_header *header, struct ws_error *err);

@@ -51,59 +51,108 @@ run_filter(struct ws_filter *f, const void *data, size_t len, struct ws_buf *out
 }
 
 int
-ws_object_encode(const void *data, size_t len, const struct ws_object_params *params,
-				 struct ws_buf *out, struct ws_object_header *header, struct ws_error *err)
+ws_object_encoder_begin(struct ws_object_encoder *e, uint64_t size,
+						const struct ws_object_params *params, struct ws_buf *out,
+						struct ws_object_header *header, struct ws_error *err)
 {
-	uint8_t *head;
-	size_t head_at = out->len;
-	struct ws_buf compressed;
-	struct ws_buf *target = out;
-	struct ws_filter *f = NULL;
 	int rc;
 
+	memset(e, 0, sizeof(*e));
+	e->params = params;
+	e->out = out;
+	e->header = header;
+	e->size = size;
+	e->head_at = out->len;
+	ws_buf_init(&e->compressed, out->max);
 	header->compress = params->compress;
 	header->encrypted = params->key != NULL;
-	header->original_size = len;
+	header->original_size = size;
 	if ((rc = ws_buf_reserve(out, WS_OBJECT_HEADER_LEN)) != WS_OK)
 		return ws_error_set(err, rc, "could not buffer archive object");
 	out->len += WS_OBJECT_HEADER_LEN;  /* filled in once the hash is known */
-
-	ws_buf_init(&compressed, out->max);
-	if (header->encrypted)
-		target = &compressed;   /* compress here, then encrypt into out */
-	rc = ws_filter_compress_new(params->compress, params->level, &f, err);
+	rc = ws_filter_compress_new(params->compress, params->level, &e->compress, err);
 	/*
 	 * zstd's worker threads pay off for big objects only. The mode depends
 	 * on the size alone, so the same input always gives the same bytes.
 	 */
 	if (rc == WS_OK)
-		rc = ws_filter_compress_threads(f, len < WS_OBJECT_MT_MIN ? 0
+		rc = ws_filter_compress_threads(e->compress, size < WS_OBJECT_MT_MIN ? 0
 										: params->threads > 0 ? params->threads : 1, err);
 	if (rc == WS_OK)
-		rc = f->ops->process(f, data, len, target, err);
+		rc = ws_sha256_new(&e->sha, err);
+	return rc;
+}
+
+/* Compressed bytes go to out, or through the cipher at the end. */
+static struct ws_buf *
+compress_target(struct ws_object_encoder *e)
+{
+	return e->header->encrypted ? &e->compressed : e->out;
+}
+
+int
+ws_object_encoder_update(struct ws_object_encoder *e, const void *data, size_t len,
+						 struct ws_error *err)
+{
+	int rc;
+
+	e->fed += len;
+	if (e->fed > e->size)
+		return ws_error_set(err, WS_ERR_INVALID, "archive object input grew past %llu bytes",
+							(unsigned long long) e->size);
+	rc = e->compress->ops->process(e->compress, data, len, compress_target(e), err);
 	/* zstd's workers are still compressing: hash on this thread meanwhile */
 	if (rc == WS_OK)
-		rc = sha256(data, len, header->sha256, err);
+		rc = ws_sha256_update(e->sha, data, len, err);
+	return rc;
+}
+
+int
+ws_object_encoder_end(struct ws_object_encoder *e, int rc, struct ws_error *err)
+{
+	struct ws_object_header *header = e->header;
+	struct ws_filter *cipher;
+	uint8_t *head;
+
+	if (rc == WS_OK && e->fed != e->size)
+		rc = ws_error_set(err, WS_ERR_INVALID, "archive object input has %llu bytes, not %llu",
+						  (unsigned long long) e->fed, (unsigned long long) e->size);
 	if (rc == WS_OK)
-		rc = f->ops->finish(f, target, err);
-	ws_filter_free(f);
+		rc = e->compress->ops->finish(e->compress, compress_target(e), err);
+	if (rc == WS_OK)
+		rc = ws_sha256_final_digest(e->sha, header->sha256, err);
 	if (rc == WS_OK && header->encrypted) {
-		rc = ws_filter_encrypt_new(params->key, &f, err);
+		rc = ws_filter_encrypt_new(e->params->key, &cipher, err);
 		if (rc == WS_OK)
-			rc = run_filter(f, compressed.data, compressed.len, out, err);
+			rc = run_filter(cipher, e->compressed.data, e->compressed.len, e->out, err);
 	}
-	ws_buf_free(&compressed);
+	ws_filter_free(e->compress);
+	ws_sha256_free(e->sha);
+	ws_buf_free(&e->compressed);
 	if (rc != WS_OK)
 		return rc;
 
-	head = (uint8_t *) out->data + head_at;
+	head = (uint8_t *) e->out->data + e->head_at;
 	memset(head, 0, WS_OBJECT_HEADER_LEN);
 	memcpy(head, WS_OBJECT_MAGIC, 4);
-	head[4] = (uint8_t) params->compress;
+	head[4] = (uint8_t) header->compress;
 	head[5] = header->encrypted ? 1 : 0;
-	put_u64le(head + 8, len);
+	put_u64le(head + 8, e->size);
 	memcpy(head + 16, header->sha256, 32);
 	return WS_OK;
+}
+
+int
+ws_object_encode(const void *data, size_t len, const struct ws_object_params *params,
+				 struct ws_buf *out, struct ws_object_header *header, struct ws_error *err)
+{
+	struct ws_object_encoder e;
+	int rc;
+
+	rc = ws_object_encoder_begin(&e, len, params, out, header, err);
+	if (rc == WS_OK)
+		rc = ws_object_encoder_update(&e, data, len, err);
+	return ws_object_encoder_end(&e, rc, err);
 }
 
 int

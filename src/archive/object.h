@@ -54,6 +54,33 @@ struct ws_object_params {
 int ws_object_encode(const void *data, size_t len, const struct ws_object_params *params,
 					 struct ws_buf *out, struct ws_object_header *header, struct ws_error *err);
 
+/*
+ * The same, fed in pieces as a file is read: compression starts with the
+ * first piece, and each piece is hashed while it is still in the cache.
+ * size is the total that will be fed (it picks threaded compression, as
+ * for ws_object_encode); feeding another amount fails at the end. After
+ * begin, end must be called, also after a failure (it frees).
+ */
+struct ws_object_encoder {
+	const struct ws_object_params *params;
+	struct ws_buf *out;
+	struct ws_object_header *header;
+	size_t head_at;
+	uint64_t size;
+	uint64_t fed;
+	struct ws_buf compressed;
+	struct ws_filter *compress;
+	struct ws_sha256 *sha;
+};
+
+int ws_object_encoder_begin(struct ws_object_encoder *e, uint64_t size,
+							const struct ws_object_params *params, struct ws_buf *out,
+							struct ws_object_header *header, struct ws_error *err);
+int ws_object_encoder_update(struct ws_object_encoder *e, const void *data, size_t len,
+							 struct ws_error *err);
+/* rc is the caller's status so far: anything but WS_OK only frees. */
+int ws_object_encoder_end(struct ws_object_encoder *e, int rc, struct ws_error *err);
+
 int ws_object_header_decode(const void *obj, size_t len, struct ws_object_header *h,
 							struct ws_error *err);
 

@@ -3,7 +3,12 @@
  */
 #include "archive/archive.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/fileio.h"
 #include "common/str.h"
@@ -57,14 +62,83 @@ ws_archive_read_wal(struct ws_archive *a, const char *path, struct ws_buf *data,
 	return rc;
 }
 
+/* A piece small enough to be hashed while it is still in the cache. */
+#define READ_PIECE (1024 * 1024)
+
+int
+ws_archive_encode_stream(const char *path, uint64_t max, const struct ws_object_params *params,
+						 struct ws_buf *obj, struct ws_object_header *header,
+						 struct ws_segment_start *start, struct ws_error *err)
+{
+	struct ws_object_encoder e;
+	struct stat st;
+	char *piece = NULL;
+	int fd;
+	int rc;
+
+	memset(start, 0, sizeof(*start));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ws_error_set(err, errno == ENOENT ? WS_ERR_NOT_FOUND : WS_ERR_IO,
+							"could not open file \"%s\": %m", path);
+	if (fstat(fd, &st) != 0) {
+		rc = ws_error_set(err, WS_ERR_IO, "could not stat file \"%s\": %m", path);
+		close(fd);
+		return rc;
+	}
+	if ((uint64_t) st.st_size > max) {
+		close(fd);
+		return ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %llu bytes", path,
+							(unsigned long long) max);
+	}
+	rc = ws_object_encoder_begin(&e, (uint64_t) st.st_size, params, obj, header, err);
+	if (rc == WS_OK && (piece = malloc(READ_PIECE)) == NULL)
+		rc = ws_error_set(err, WS_ERR_NOMEM, "out of memory");
+	while (rc == WS_OK) {
+		ssize_t n = read(fd, piece, READ_PIECE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = ws_error_set(err, WS_ERR_IO, "could not read file \"%s\": %m", path);
+		if (n <= 0)
+			break;
+		if (start->total + (uint64_t) n > (uint64_t) st.st_size) {
+			rc = ws_error_set(err, WS_ERR_IO, "file \"%s\" grew while it was read", path);
+			break;
+		}
+		ws_segment_start_note(start, piece, (size_t) n);
+		rc = ws_object_encoder_update(&e, piece, (size_t) n, err);
+	}
+	if (rc == WS_OK && start->total != (uint64_t) st.st_size)
+		rc = ws_error_set(err, WS_ERR_IO, "file \"%s\" shrank while it was read", path);
+	rc = ws_object_encoder_end(&e, rc, err);
+	free(piece);
+	close(fd);
+	return rc;
+}
+
 int
 ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
 					   struct ws_object_header *header, struct ws_error *err)
 {
+	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
+	const char *name = ws_archive_base_name(path);
+	struct ws_segment_start start;
 	struct ws_buf data;
 	int rc;
 
-	ws_buf_init(&data, WS_WAL_SEGSIZE_MAX);
+	if (ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name)) {
+		rc = ws_archive_encode_stream(path, db->wal_segment_size, &a->params, obj, header, &start,
+									  err);
+		if (rc == WS_OK)
+			rc = ws_archive_verify_segment_head(db, name, start.head, start.headlen, start.total,
+												err);
+		if (rc == WS_ERR_CORRUPT)
+			ws_error_prefix(err, "refusing to archive \"%s\"", path);
+		return rc;
+	}
+	/* history and .backup files are small and checked whole */
+	ws_buf_init(&data, WS_SMALL_WAL_FILE_MAX);
 	rc = ws_archive_read_wal(a, path, &data, err);
 	if (rc == WS_OK)
 		rc = ws_object_encode(data.data, data.len, &a->params, obj, header, err);

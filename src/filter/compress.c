@@ -19,6 +19,7 @@
 #include <zstd_errors.h>
 
 #include "filter/filter_int.h"
+#include "filter/zstd_mem.h"
 
 #define WS_ZSTD_LEVEL_MIN 1
 #define WS_ZSTD_LEVEL_MAX 19
@@ -239,7 +240,7 @@ zstd_compress_setup(struct compress_state *st, int level, struct ws_error *err)
 {
 	size_t ret;
 
-	st->zcctx = ZSTD_createCCtx();
+	st->zcctx = ZSTD_createCCtx_advanced(ws_zstd_mem);
 	if (st->zcctx == NULL)
 		return ws_error_set(err, WS_ERR_NOMEM, "out of memory");
 	ret = ZSTD_CCtx_setParameter(st->zcctx, ZSTD_c_compressionLevel, level);

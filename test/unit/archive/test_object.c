@@ -184,6 +184,72 @@ test_threads_do_not_change_output(void **state)
 	free(big);
 }
 
+/* Fed in pieces as a file is read, an object decodes to the same bytes. */
+static void
+test_pieces(void **state)
+{
+	const uint8_t *data = *state;
+	enum ws_compress_type types[] = {WS_COMPRESS_NONE, WS_COMPRESS_ZLIB, WS_COMPRESS_ZSTD};
+
+	for (size_t t = 0; t < 3; t++) {
+		for (int encrypted = 0; encrypted < 2; encrypted++) {
+			const uint8_t *key = encrypted ? key_a : NULL;
+			struct ws_object_params params = {types[t], 3, key, 2};
+			struct ws_object_encoder e;
+			struct ws_object_header h, whole_h;
+			struct ws_error err;
+			struct ws_buf obj, whole, out;
+			int rc;
+
+			ws_buf_init(&obj, 2 * DATA_LEN);
+			rc = ws_object_encoder_begin(&e, DATA_LEN, &params, &obj, &h, &err);
+			/* uneven pieces, the last one short */
+			for (size_t at = 0; rc == WS_OK && at < DATA_LEN; at += 100000)
+				rc = ws_object_encoder_update(&e, data + at,
+											  DATA_LEN - at < 100000 ? DATA_LEN - at : 100000, &err);
+			assert_int_equal(ws_object_encoder_end(&e, rc, &err), WS_OK);
+			encode(data, types[t], key, &whole);
+			ws_object_header_decode(whole.data, whole.len, &whole_h, &err);
+			assert_memory_equal(h.sha256, whole_h.sha256, sizeof(h.sha256));
+			ws_buf_init(&out, DATA_LEN);
+			assert_int_equal(ws_object_decode(obj.data, obj.len, key, DATA_LEN, &out, &h, &err), WS_OK);
+			assert_int_equal(out.len, DATA_LEN);
+			assert_memory_equal(out.data, data, DATA_LEN);
+			ws_buf_free(&obj);
+			ws_buf_free(&whole);
+			ws_buf_free(&out);
+		}
+	}
+}
+
+/* Feeding more or less than announced fails, and end still frees. */
+static void
+test_pieces_of_the_wrong_size(void **state)
+{
+	const uint8_t *data = *state;
+	struct ws_object_params params = {WS_COMPRESS_ZSTD, 3, NULL, 1};
+	struct ws_object_encoder e;
+	struct ws_object_header h;
+	struct ws_error err;
+	struct ws_buf obj;
+	int rc;
+
+	ws_buf_init(&obj, 2 * DATA_LEN);
+	rc = ws_object_encoder_begin(&e, DATA_LEN, &params, &obj, &h, &err);
+	assert_int_equal(rc, WS_OK);
+	rc = ws_object_encoder_update(&e, data, DATA_LEN / 2, &err);
+	assert_int_equal(ws_object_encoder_end(&e, rc, &err), WS_ERR_INVALID);
+	assert_non_null(strstr(err.message, "not 1048576"));
+	ws_buf_reset(&obj);
+
+	rc = ws_object_encoder_begin(&e, 1000, &params, &obj, &h, &err);
+	assert_int_equal(rc, WS_OK);
+	rc = ws_object_encoder_update(&e, data, 1001, &err);
+	assert_int_equal(rc, WS_ERR_INVALID);
+	assert_int_equal(ws_object_encoder_end(&e, rc, &err), WS_ERR_INVALID);
+	ws_buf_free(&obj);
+}
+
 int
 main(void)
 {
@@ -192,6 +258,8 @@ main(void)
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_damage_is_detected),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_pieces),
+		cmocka_unit_test(test_pieces_of_the_wrong_size),
 	};
 
 	return cmocka_run_group_tests_name("archive/object", tests, setup, teardown);
