@@ -18,9 +18,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "status/text_table.h"
+
 #define LABEL_WIDTH 13
 #define NCOLS 10
-#define CELL_MAX 72
+#define CELL_MAX WS_TABLE_CELL_MAX
 
 static const char *const headers[NCOLS] = {
 	"name", "host", "state", "sync", "flush LSN", "replay LSN", "lag", "replay lag", "slot", "retained"
@@ -103,8 +105,10 @@ node_block(const struct ws_status_report *st, FILE *out)
 }
 
 static void
-standby_cells(const struct ws_status_standby *sb, char cells[NCOLS][CELL_MAX])
+standby_cells(const void *rows, int row, char cells[][CELL_MAX])
 {
+	const struct ws_status_standby *sb = (const struct ws_status_standby *) rows + row;
+
 	text_or_dash(sb->name, cells[0], CELL_MAX);
 	text_or_dash(sb->stopped ? "" : sb->host[0] ? sb->host : "local", cells[1], CELL_MAX);
 	text_or_dash(sb->state, cells[2], CELL_MAX);
@@ -118,47 +122,14 @@ standby_cells(const struct ws_status_standby *sb, char cells[NCOLS][CELL_MAX])
 }
 
 static void
-print_cells(FILE *out, const int width[NCOLS], const char *const cells[NCOLS])
-{
-	for (int c = 0; c < NCOLS; c++)
-		fprintf(out, "%s %-*s", c ? " |" : "", c == NCOLS - 1 ? 0 : width[c], cells[c]);
-	fputc('\n', out);
-}
-
-static void
 standby_table(const struct ws_status_report *st, FILE *out)
 {
-	char cells[NCOLS][CELL_MAX];
-	const char *ptrs[NCOLS];
-	int width[NCOLS];
-
 	fputc('\n', out);
 	if (st->nstandbys == 0) {
 		fprintf(out, "no standbys connected and no unused physical replication slots\n\n");
 		return;
 	}
-	for (int c = 0; c < NCOLS; c++)
-		width[c] = (int) strlen(headers[c]);
-	for (int i = 0; i < st->nstandbys; i++) {
-		standby_cells(&st->standbys[i], cells);
-		for (int c = 0; c < NCOLS; c++) {
-			if ((int) strlen(cells[c]) > width[c])
-				width[c] = (int) strlen(cells[c]);
-		}
-	}
-	print_cells(out, width, headers);
-	for (int c = 0; c < NCOLS; c++) {
-		fprintf(out, "%s", c ? "+" : "");
-		for (int k = 0; k < width[c] + (c == NCOLS - 1 ? 1 : 2); k++)
-			fputc('-', out);
-	}
-	fputc('\n', out);
-	for (int i = 0; i < st->nstandbys; i++) {
-		standby_cells(&st->standbys[i], cells);
-		for (int c = 0; c < NCOLS; c++)
-			ptrs[c] = cells[c];
-		print_cells(out, width, ptrs);
-	}
+	ws_table_print(out, NCOLS, headers, st->nstandbys, standby_cells, st->standbys);
 	if (st->standbys_truncated)
 		fprintf(out, "(only the first %d are shown)\n", WS_STATUS_MAX_STANDBYS);
 	fputc('\n', out);

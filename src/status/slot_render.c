@@ -8,17 +8,19 @@
 
 #include "common/json.h"
 #include "status/status.h"
+#include "status/text_table.h"
 
 #define NCOLS 7
-#define CELL_MAX 72
+#define CELL_MAX WS_TABLE_CELL_MAX
 
 static const char *const headers[NCOLS] = {
 	"name", "type", "active", "restart LSN", "retained", "wal_status", "safe_wal_size"
 };
 
 static void
-cells_of(const struct ws_pg_slot *s, char cells[NCOLS][CELL_MAX])
+cells_of(const void *rows, int row, char cells[][CELL_MAX])
 {
+	const struct ws_pg_slot *s = (const struct ws_pg_slot *) rows + row;
 	char lsn[WS_LSN_STRLEN];
 
 	snprintf(cells[0], CELL_MAX, "%s", s->name);
@@ -34,47 +36,14 @@ cells_of(const struct ws_pg_slot *s, char cells[NCOLS][CELL_MAX])
 	ws_status_format_bytes(s->safe_wal_size, cells[6], CELL_MAX);
 }
 
-static void
-print_row(FILE *out, const int width[NCOLS], const char *const cells[NCOLS])
-{
-	for (int c = 0; c < NCOLS; c++)
-		fprintf(out, "%s %-*s", c ? " |" : "", c == NCOLS - 1 ? 0 : width[c], cells[c]);
-	fputc('\n', out);
-}
-
 void
 ws_slot_render_table(const struct ws_pg_slot_list *list, FILE *out)
 {
-	char cells[NCOLS][CELL_MAX];
-	const char *ptrs[NCOLS];
-	int width[NCOLS];
-
 	if (list->count == 0) {
 		fprintf(out, "no replication slots\n");
 		return;
 	}
-	for (int c = 0; c < NCOLS; c++)
-		width[c] = (int) strlen(headers[c]);
-	for (int i = 0; i < list->count; i++) {
-		cells_of(&list->slots[i], cells);
-		for (int c = 0; c < NCOLS; c++) {
-			if ((int) strlen(cells[c]) > width[c])
-				width[c] = (int) strlen(cells[c]);
-		}
-	}
-	print_row(out, width, headers);
-	for (int c = 0; c < NCOLS; c++) {
-		fprintf(out, "%s", c ? "+" : "");
-		for (int k = 0; k < width[c] + (c == NCOLS - 1 ? 1 : 2); k++)
-			fputc('-', out);
-	}
-	fputc('\n', out);
-	for (int i = 0; i < list->count; i++) {
-		cells_of(&list->slots[i], cells);
-		for (int c = 0; c < NCOLS; c++)
-			ptrs[c] = cells[c];
-		print_row(out, width, ptrs);
-	}
+	ws_table_print(out, NCOLS, headers, list->count, cells_of, list->slots);
 }
 
 int
