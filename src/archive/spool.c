@@ -264,18 +264,12 @@ ws_spool_add_dropped(struct ws_spool *spool, const char *walname, struct ws_erro
 int
 ws_spool_read_stanza(struct ws_spool *spool, struct ws_stanza_info *info, struct ws_error *err)
 {
-	struct ws_buf text;
 	char path[128];
 	int rc;
 
 	if ((rc = ws_spool_path(spool, "stanza.info", path, sizeof(path), err)) != WS_OK)
 		return rc;
-	ws_buf_init(&text, 64 * 1024);
-	rc = ws_storage_get(spool->store, path, &text, err);
-	if (rc == WS_OK)
-		rc = ws_stanza_info_parse(text.data, text.len, info, err);
-	ws_buf_free(&text);
-	return rc;
+	return ws_stanza_info_read(spool->store, path, info, err);
 }
 
 int
@@ -284,16 +278,10 @@ ws_spool_write_stanza(struct ws_spool *spool, const struct ws_stanza_info *info,
 {
 	/* a cache: one lost in a crash is read from the repository again */
 	const struct ws_storage_write_opts opts = {.no_sync = true};
-	struct ws_buf text;
 	char path[128];
 	int rc;
 
 	if ((rc = ws_spool_path(spool, "stanza.info", path, sizeof(path), err)) != WS_OK)
 		return rc;
-	ws_buf_init(&text, 64 * 1024);
-	rc = ws_stanza_info_format(info, &text, err);
-	if (rc == WS_OK)
-		rc = ws_storage_put(spool->store, path, text.data, text.len, &opts, err);
-	ws_buf_free(&text);
-	return rc;
+	return ws_stanza_info_write(spool->store, path, info, &opts, err);
 }

@@ -186,27 +186,53 @@ info_path(const char *name, char *buf, size_t size)
 }
 
 int
+ws_stanza_info_read(struct ws_storage *store, const char *path, struct ws_stanza_info *info,
+					struct ws_error *err)
+{
+	struct ws_buf text;
+	int rc;
+
+	ws_buf_init(&text, WS_STANZA_INFO_MAX);
+	rc = ws_storage_get(store, path, &text, err);
+	if (rc == WS_OK)
+		rc = ws_stanza_info_parse(text.data, text.len, info, err);
+	ws_buf_free(&text);
+	return rc;
+}
+
+int
+ws_stanza_info_write(struct ws_storage *store, const char *path,
+					 const struct ws_stanza_info *info,
+					 const struct ws_storage_write_opts *opts, struct ws_error *err)
+{
+	struct ws_buf text;
+	int rc;
+
+	ws_buf_init(&text, WS_STANZA_INFO_MAX);
+	rc = ws_stanza_info_format(info, &text, err);
+	if (rc == WS_OK)
+		rc = ws_storage_put(store, path, text.data, text.len, opts, err);
+	ws_buf_free(&text);
+	return rc;
+}
+
+int
 ws_stanza_load(struct ws_storage *repo, const char *name, struct ws_stanza_info *info,
 			   struct ws_error *err)
 {
 	char path[WS_STANZA_NAME_MAX + 16];
-	struct ws_buf text;
 	int rc;
 
 	if ((rc = ws_stanza_name_check(name, err)) != WS_OK)
 		return rc;
 	info_path(name, path, sizeof(path));
-	ws_buf_init(&text, WS_STANZA_INFO_MAX);
-	rc = ws_storage_get(repo, path, &text, err);
+	rc = ws_stanza_info_read(repo, path, info, err);
 	if (rc == WS_ERR_NOT_FOUND)
 		ws_error_set(err, rc, "stanza \"%s\" does not exist in the repository: run \"walship stanza-create\" first",
 					 name);
-	else if (rc == WS_OK)
-		rc = ws_stanza_info_parse(text.data, text.len, info, err);
 	if (rc == WS_OK && strcmp(info->name, name) != 0)
 		rc = ws_error_set(err, WS_ERR_CORRUPT, "stanza.info of \"%s\" names stanza \"%s\"", name,
 						  info->name);
-	ws_buf_free(&text);
 	return rc;
 }
 
@@ -216,16 +242,9 @@ ws_stanza_save(struct ws_storage *repo, const struct ws_stanza_info *info, bool 
 {
 	struct ws_storage_write_opts opts = {.no_overwrite = create};
 	char path[WS_STANZA_NAME_MAX + 16];
-	struct ws_buf text;
-	int rc;
 
 	info_path(info->name, path, sizeof(path));
-	ws_buf_init(&text, WS_STANZA_INFO_MAX);
-	rc = ws_stanza_info_format(info, &text, err);
-	if (rc == WS_OK)
-		rc = ws_storage_put(repo, path, text.data, text.len, &opts, err);
-	ws_buf_free(&text);
-	return rc;
+	return ws_stanza_info_write(repo, path, info, &opts, err);
 }
 
 const struct ws_stanza_db *

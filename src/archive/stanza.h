@@ -46,6 +46,13 @@ int ws_stanza_info_parse(const char *text, size_t len, struct ws_stanza_info *in
 int ws_stanza_info_format(const struct ws_stanza_info *info, struct ws_buf *out,
 						  struct ws_error *err);
 
+/* A stanza.info at path in store (a repository, or the spool's cached copy). */
+int ws_stanza_info_read(struct ws_storage *store, const char *path, struct ws_stanza_info *info,
+						struct ws_error *err);
+int ws_stanza_info_write(struct ws_storage *store, const char *path,
+						 const struct ws_stanza_info *info,
+						 const struct ws_storage_write_opts *opts, struct ws_error *err);
+
 /* WS_ERR_NOT_FOUND with a hint to run stanza-create when missing. */
 int ws_stanza_load(struct ws_storage *repo, const char *name, struct ws_stanza_info *info,
 				   struct ws_error *err);
