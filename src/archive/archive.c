@@ -43,6 +43,16 @@ ws_archive_cipher_key(const struct ws_config *cfg, const struct ws_stanza_info *
 	return WS_OK;
 }
 
+void
+ws_archive_params_from_config(const struct ws_config *cfg, struct ws_object_params *params)
+{
+	memset(params, 0, sizeof(*params));
+	params->compress = (enum ws_compress_type) ws_config_int(cfg, WS_OPT_COMPRESS_TYPE);
+	params->level = (int) ws_config_int(cfg, WS_OPT_COMPRESS_LEVEL);
+	/* one segment may use every core we are allowed; pools lower it */
+	params->threads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
+}
+
 int
 ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_archive *a,
 				struct ws_error *err)
@@ -52,10 +62,7 @@ ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_archi
 
 	memset(a, 0, sizeof(*a));
 	a->log = log;
-	a->params.compress = (enum ws_compress_type) ws_config_int(cfg, WS_OPT_COMPRESS_TYPE);
-	a->params.level = (int) ws_config_int(cfg, WS_OPT_COMPRESS_LEVEL);
-	/* one segment may use every core we are allowed; pools lower it */
-	a->params.threads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX);
+	ws_archive_params_from_config(cfg, &a->params);
 	rc = ws_storage_open_repo(cfg, &a->repo, err);
 	if (rc == WS_OK)
 		rc = ws_stanza_load(a->repo, ws_config_str(cfg, WS_OPT_STANZA), &a->stanza, err);

@@ -36,6 +36,9 @@ int ws_archive_open(const struct ws_config *cfg, struct ws_log *log, struct ws_a
 					struct ws_error *err);
 void ws_archive_close(struct ws_archive *a);
 
+/* Compression as configured; no key (the stanza decides on encryption). */
+void ws_archive_params_from_config(const struct ws_config *cfg, struct ws_object_params *params);
+
 /*
  * Another thread's handle on the same archive: the stanza and key of src
  * (no second stanza.info read, no second key derivation), its own
@@ -97,15 +100,30 @@ size_t ws_archive_object_max(const struct ws_stanza_db *db);
 int ws_archive_read_wal(struct ws_archive *a, const char *path, struct ws_buf *data,
 						struct ws_error *err);
 
+/* What archive-push read of a WAL file, to verify it against a stanza. */
+struct ws_wal_read {
+	bool segment;
+	struct ws_segment_start start;  /* a segment: its first bytes and size */
+	struct ws_buf data;             /* a history or .backup file: all of it */
+};
+
+void ws_wal_read_init(struct ws_wal_read *r);
+void ws_wal_read_free(struct ws_wal_read *r);
+
 /*
- * Encode the file at path into obj while reading it, a piece at a time:
- * compression starts with the first piece. start keeps the first bytes
- * for ws_archive_verify_segment_head. A file over max bytes is
- * WS_ERR_CORRUPT; one that changes size while read, WS_ERR_IO.
+ * Read the WAL file at path and encode it into obj. A segment is read a
+ * piece at a time into the encoder, so compression starts with the first
+ * piece; one over segment_max bytes is WS_ERR_CORRUPT, one that changes
+ * size while read WS_ERR_IO. Other WAL files are small and read whole.
+ * Nothing is verified yet: see ws_archive_verify_read.
  */
-int ws_archive_encode_stream(const char *path, uint64_t max, const struct ws_object_params *params,
-							 struct ws_buf *obj, struct ws_object_header *header,
-							 struct ws_segment_start *start, struct ws_error *err);
+int ws_archive_encode_wal(const char *path, uint64_t segment_max,
+						  const struct ws_object_params *params, struct ws_wal_read *r,
+						  struct ws_buf *obj, struct ws_object_header *header, struct ws_error *err);
+
+/* The checks of ws_archive_verify_wal on what was read, against db. */
+int ws_archive_verify_read(const struct ws_stanza_db *db, const char *path,
+						   const struct ws_wal_read *r, struct ws_error *err);
 
 /* Read, verify and encode the WAL file at path into obj. */
 int ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,

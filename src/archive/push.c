@@ -65,10 +65,10 @@ ws_archive_read_wal(struct ws_archive *a, const char *path, struct ws_buf *data,
 /* A piece small enough to be hashed while it is still in the cache. */
 #define READ_PIECE (1024 * 1024)
 
-int
-ws_archive_encode_stream(const char *path, uint64_t max, const struct ws_object_params *params,
-						 struct ws_buf *obj, struct ws_object_header *header,
-						 struct ws_segment_start *start, struct ws_error *err)
+static int
+encode_stream(const char *path, uint64_t max, const struct ws_object_params *params,
+			  struct ws_buf *obj, struct ws_object_header *header,
+			  struct ws_segment_start *start, struct ws_error *err)
 {
 	struct ws_object_encoder e;
 	struct stat st;
@@ -117,32 +117,68 @@ ws_archive_encode_stream(const char *path, uint64_t max, const struct ws_object_
 	return rc;
 }
 
+void
+ws_wal_read_init(struct ws_wal_read *r)
+{
+	memset(r, 0, sizeof(*r));
+	ws_buf_init(&r->data, WS_SMALL_WAL_FILE_MAX);
+}
+
+void
+ws_wal_read_free(struct ws_wal_read *r)
+{
+	ws_buf_free(&r->data);
+}
+
+int
+ws_archive_encode_wal(const char *path, uint64_t segment_max,
+					  const struct ws_object_params *params, struct ws_wal_read *r,
+					  struct ws_buf *obj, struct ws_object_header *header, struct ws_error *err)
+{
+	const char *name = ws_archive_base_name(path);
+	int rc;
+
+	r->segment = ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name);
+	if (r->segment)
+		return encode_stream(path, segment_max, params, obj, header, &r->start, err);
+	ws_buf_reset(&r->data);
+	rc = ws_read_file(path, WS_SMALL_WAL_FILE_MAX, &r->data, err);
+	if (rc == WS_ERR_TOO_LARGE)
+		rc = ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %d bytes", path,
+						  WS_SMALL_WAL_FILE_MAX);
+	if (rc == WS_OK)
+		rc = ws_object_encode(r->data.data, r->data.len, params, obj, header, err);
+	return rc;
+}
+
+int
+ws_archive_verify_read(const struct ws_stanza_db *db, const char *path,
+					   const struct ws_wal_read *r, struct ws_error *err)
+{
+	const char *name = ws_archive_base_name(path);
+	int rc;
+
+	rc = r->segment ? ws_archive_verify_segment_head(db, name, r->start.head, r->start.headlen,
+													 r->start.total, err)
+		: ws_archive_verify_wal(db, name, &r->data, err);
+	if (rc == WS_ERR_CORRUPT)
+		ws_error_prefix(err, "refusing to archive \"%s\"", path);
+	return rc;
+}
+
 int
 ws_archive_encode_file(struct ws_archive *a, const char *path, struct ws_buf *obj,
 					   struct ws_object_header *header, struct ws_error *err)
 {
 	const struct ws_stanza_db *db = ws_stanza_current(&a->stanza);
-	const char *name = ws_archive_base_name(path);
-	struct ws_segment_start start;
-	struct ws_buf data;
+	struct ws_wal_read r;
 	int rc;
 
-	if (ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name)) {
-		rc = ws_archive_encode_stream(path, db->wal_segment_size, &a->params, obj, header, &start,
-									  err);
-		if (rc == WS_OK)
-			rc = ws_archive_verify_segment_head(db, name, start.head, start.headlen, start.total,
-												err);
-		if (rc == WS_ERR_CORRUPT)
-			ws_error_prefix(err, "refusing to archive \"%s\"", path);
-		return rc;
-	}
-	/* history and .backup files are small and checked whole */
-	ws_buf_init(&data, WS_SMALL_WAL_FILE_MAX);
-	rc = ws_archive_read_wal(a, path, &data, err);
+	ws_wal_read_init(&r);
+	rc = ws_archive_encode_wal(path, db->wal_segment_size, &a->params, &r, obj, header, err);
 	if (rc == WS_OK)
-		rc = ws_object_encode(data.data, data.len, &a->params, obj, header, err);
-	ws_buf_free(&data);
+		rc = ws_archive_verify_read(db, path, &r, err);
+	ws_wal_read_free(&r);
 	return rc;
 }
 

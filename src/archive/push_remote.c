@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "common/fileio.h"
 #include "wal/segment.h"
 
 /* The repository's half: the stanza, and whether the object is there. */
@@ -56,55 +55,6 @@ push_in_turn(const struct ws_config *cfg, struct ws_log *log, const char *path,
 	return rc;
 }
 
-/* What was read, for the checks once the stanza is known. */
-struct local_half {
-	bool segment;
-	struct ws_segment_start start;  /* a segment: its first bytes and size */
-	struct ws_buf data;             /* another WAL file: all of it */
-};
-
-/* Read and encode with the configured compression, before the stanza is known. */
-static int
-read_and_encode(const struct ws_config *cfg, const char *path, struct local_half *l,
-				struct ws_buf *obj, struct ws_object_header *header, struct ws_error *err)
-{
-	const char *name = ws_archive_base_name(path);
-	struct ws_object_params params = {
-		.compress = (enum ws_compress_type) ws_config_int(cfg, WS_OPT_COMPRESS_TYPE),
-		.level = (int) ws_config_int(cfg, WS_OPT_COMPRESS_LEVEL),
-		.threads = (int) ws_config_int(cfg, WS_OPT_PROCESS_MAX),
-	};
-	int rc;
-
-	l->segment = ws_wal_is_segment_name(name) || ws_wal_is_partial_name(name);
-	if (l->segment)
-		return ws_archive_encode_stream(path, WS_WAL_SEGSIZE_MAX, &params, obj, header, &l->start,
-										err);
-	rc = ws_read_file(path, WS_SMALL_WAL_FILE_MAX, &l->data, err);
-	if (rc == WS_ERR_TOO_LARGE)
-		rc = ws_error_set(err, WS_ERR_CORRUPT, "WAL file \"%s\" is larger than %d bytes", path,
-						  WS_SMALL_WAL_FILE_MAX);
-	if (rc == WS_OK)
-		rc = ws_object_encode(l->data.data, l->data.len, &params, obj, header, err);
-	return rc;
-}
-
-/* The checks archive-push makes, against the stanza read meanwhile. */
-static int
-verify(const struct ws_stanza_db *db, const char *path, const struct local_half *l,
-	   struct ws_error *err)
-{
-	const char *name = ws_archive_base_name(path);
-	int rc;
-
-	rc = l->segment ? ws_archive_verify_segment_head(db, name, l->start.head, l->start.headlen,
-													 l->start.total, err)
-		: ws_archive_verify_wal(db, name, &l->data, err);
-	if (rc == WS_ERR_CORRUPT)
-		ws_error_prefix(err, "refusing to archive \"%s\"", path);
-	return rc;
-}
-
 int
 ws_archive_push_remote(const struct ws_config *cfg, struct ws_log *log, const char *path,
 					   struct ws_push_result *res, struct ws_error *err)
@@ -112,8 +62,9 @@ ws_archive_push_remote(const struct ws_config *cfg, struct ws_log *log, const ch
 	const char *name = ws_archive_base_name(path);
 	struct ws_archive a;
 	struct repository_half r = {.cfg = cfg, .log = log, .name = name, .a = &a};
+	struct ws_object_params params;
 	struct ws_object_header header;
-	struct local_half local;
+	struct ws_wal_read local;
 	struct ws_buf obj;
 	pthread_t thread;
 	int rc;
@@ -123,11 +74,11 @@ ws_archive_push_remote(const struct ws_config *cfg, struct ws_log *log, const ch
 		pthread_create(&thread, NULL, open_and_ask, &r) != 0)
 		return push_in_turn(cfg, log, path, res, err);
 
-	memset(&local, 0, sizeof(local));
-	ws_buf_init(&local.data, WS_SMALL_WAL_FILE_MAX);
+	ws_archive_params_from_config(cfg, &params);
+	ws_wal_read_init(&local);
 	/* as ws_archive_object_max allows, for the largest segment size */
 	ws_buf_init(&obj, WS_WAL_SEGSIZE_MAX + WS_WAL_SEGSIZE_MAX / 8 + 1024 * 1024);
-	rc = read_and_encode(cfg, path, &local, &obj, &header, err);
+	rc = ws_archive_encode_wal(path, WS_WAL_SEGSIZE_MAX, &params, &local, &obj, &header, err);
 	pthread_join(thread, NULL);
 	/* the repository's error first, as when opening comes first */
 	if (r.rc != WS_OK) {
@@ -135,7 +86,7 @@ ws_archive_push_remote(const struct ws_config *cfg, struct ws_log *log, const ch
 		rc = r.rc;
 	}
 	if (rc == WS_OK)
-		rc = verify(ws_stanza_current(&a.stanza), path, &local, err);
+		rc = ws_archive_verify_read(ws_stanza_current(&a.stanza), path, &local, err);
 	if (rc == WS_OK) {
 		res->original_size = (size_t) header.original_size;
 		res->stored_size = obj.len;
@@ -144,7 +95,7 @@ ws_archive_push_remote(const struct ws_config *cfg, struct ws_log *log, const ch
 	}
 	if (r.opened)
 		ws_archive_close(&a);
-	ws_buf_free(&local.data);
+	ws_wal_read_free(&local);
 	ws_buf_free(&obj);
 	return rc;
 }
